@@ -1,0 +1,89 @@
+/**
+ * The provider interface: one small surface every storage backend implements
+ * (rclone's model). A provider only talks to its storage. It knows nothing of
+ * representations, sites' sync state or the store; retries, progress
+ * throttling, verification and state updates live once, in the engine.
+ *
+ * Paths given to a provider are already resolved for its site: absolute paths
+ * in the provider's own namespace (an OS path for local_drive, a POSIX path on
+ * the server for sftp, a drive path for gdrive). Rootless paths are resolved by
+ * the caller with `rootPaths()`.
+ */
+
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+  isDirectory: boolean;
+}
+
+/** Called while bytes move; `total` is the source size. */
+export type ProgressFn = (transferred: number, total: number) => void;
+
+export interface TransferOptions {
+  /** Replace an existing file at the target path. Without it an existing target is an error. */
+  overwrite?: boolean;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+}
+
+export interface ProviderCapabilities {
+  /** How many representations one engine pass takes for this provider (AYON upstream values). */
+  batchLimit: number;
+  /**
+   * True when `upload`/`download` never leave a partial file at the target path
+   * (they write a temporary name and rename). When false the engine writes to a
+   * temporary name itself and calls `rename`.
+   */
+  atomicWrite: boolean;
+  /** Content hashes the provider can report through `hash()`, e.g. ["sha256"], ["md5"]. */
+  hashes: readonly string[];
+}
+
+export type ActiveCheck = { active: true } | { active: false; reason: string };
+
+export interface SiteProvider {
+  /** Provider kind as written in settings: local_drive, sftp, gdrive, dropbox, rclone. */
+  readonly kind: string;
+  readonly siteName: string;
+  readonly capabilities: ProviderCapabilities;
+
+  /** Whether the site can be used now, with the reason when not. Must not hang. */
+  isActive(): Promise<ActiveCheck>;
+  /** Root name -> root value on this site for this platform, used to resolve rootless paths. */
+  rootPaths(): Readonly<Record<string, string>>;
+
+  /** Metadata of a path, or null when nothing is there. */
+  stat(path: string): Promise<FileStat | null>;
+  /** Names (not paths) of the entries of a folder; an empty list when it does not exist. */
+  list(dir: string): Promise<string[]>;
+  /** Create a folder and its parents (mkdir -p). */
+  mkdirs(dir: string): Promise<void>;
+  /** Copy a file from this machine to the site. */
+  upload(localPath: string, sitePath: string, options?: TransferOptions): Promise<void>;
+  /** Copy a file from the site to this machine. */
+  download(sitePath: string, localPath: string, options?: TransferOptions): Promise<void>;
+  /** Move a file on the site, replacing the target only with `overwrite`. */
+  rename(from: string, to: string, options?: { overwrite?: boolean }): Promise<void>;
+  /** Remove a file; removing a missing file is not an error. */
+  remove(path: string): Promise<void>;
+  /** Content hash of a file in one of `capabilities.hashes`, or null when unavailable. */
+  hash?(path: string, algorithm: string): Promise<string | null>;
+  /** Release connections. */
+  close?(): Promise<void>;
+}
+
+/** What a provider factory receives: the site's name, its provider block from settings, and its roots. */
+export interface ProviderContext<Config = unknown> {
+  siteName: string;
+  /** The site's provider block (e.g. `sites[].sftp`), already validated by the settings schema. */
+  config: Config;
+  /** Root name -> value for this platform, with `{ENV}` already expanded. */
+  roots: Readonly<Record<string, string>>;
+}
+
+export interface ProviderFactory<Config = unknown> {
+  kind: string;
+  /** Upstream batch limit per engine pass. */
+  batchLimit: number;
+  create(context: ProviderContext<Config>): SiteProvider;
+}
