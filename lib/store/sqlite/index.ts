@@ -1,0 +1,73 @@
+/**
+ * The embedded store: one SQLite file in the home (WAL, so readers such as
+ * `status` never block a running sync), schema versioned with migrations.
+ * better-sqlite3 is synchronous; the async interface keeps the door open for
+ * the PostgreSQL and AYON server stores.
+ */
+import Database from "better-sqlite3";
+import { StoreError } from "../../errors.js";
+import type { Store } from "../types.js";
+import * as catalog from "./catalog.js";
+import { MIGRATIONS } from "./migrations.js";
+import * as state from "./state.js";
+
+export function openSqliteStore(file: string): Store {
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 10000");
+    migrate(db, file);
+  } catch (error) {
+    if (error instanceof StoreError) throw error;
+    throw new StoreError(`cannot open the store ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const run = <T>(fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  return {
+    location: file,
+    listProjects: () => run(() => catalog.listProjects(db)),
+    getProject: (name) => run(() => catalog.getProject(db, name)),
+    importProject: (project) => run(() => catalog.importProject(db, project)),
+    getFolderByPath: (project, path) => run(() => catalog.getFolderByPath(db, project, path)),
+    getFolders: (project, ids) => run(() => catalog.getFolders(db, project, ids)),
+    getTask: (project, folderId, name) => run(() => catalog.getTask(db, project, folderId, name)),
+    getProducts: (project, filter) => run(() => catalog.getProducts(db, project, filter)),
+    getVersions: (project, filter) => run(() => catalog.getVersions(db, project, filter)),
+    getLastVersions: (project, ids) => run(() => catalog.getLastVersions(db, project, ids)),
+    getRepresentations: (project, filter) => run(() => catalog.getRepresentations(db, project, filter)),
+    getVersionLinks: (project, ids, types) => run(() => catalog.getVersionLinks(db, project, ids, types)),
+    registerPublish: (project, record) => run(() => catalog.registerPublish(db, project, record)),
+    getSiteStates: (project, ids, sites) => run(() => state.getSiteStates(db, project, ids, sites)),
+    setSiteState: (project, id, site, options) =>
+      run(() => state.setSiteState(db, project, id, site, options)),
+    removeSiteState: (project, id, site) => run(() => state.removeSiteState(db, project, id, site)),
+    queryState: (project, query) => run(() => state.queryState(db, project, query)),
+    close: () =>
+      run(() => {
+        db.close();
+      }),
+  };
+}
+
+function migrate(db: Database.Database, file: string): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new StoreError(
+      `${file} has schema version ${current}, newer than this sitesync knows (${MIGRATIONS.length}); upgrade sitesync`,
+    );
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] as string);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

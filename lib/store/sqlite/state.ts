@@ -1,0 +1,234 @@
+/** Sync state of the embedded store: per (representation, site) records and the status query. */
+import type { Database } from "better-sqlite3";
+import { InputError } from "../../errors.js";
+import { mergeFileStates } from "../merge.js";
+import { SyncStatus } from "../status.js";
+import type {
+  FileState,
+  RepresentationFile,
+  SetSiteStateOptions,
+  SiteState,
+  SiteSummary,
+  StatePage,
+  StateQuery,
+  StateRow,
+  StateSortKey,
+} from "../types.js";
+import { filesOf } from "./catalog.js";
+import { jsonList, type NamedParams, nowSeconds, writeSiteState } from "./rows.js";
+
+interface StateRecordRow {
+  representation_id: string;
+  site: string;
+  priority: number;
+  status: number;
+  files: string;
+}
+
+const toSiteState = (r: StateRecordRow): SiteState => ({
+  representationId: r.representation_id,
+  site: r.site,
+  priority: r.priority,
+  status: r.status as SyncStatus,
+  files: JSON.parse(r.files) as FileState[],
+});
+
+export function getSiteStates(
+  db: Database,
+  project: string,
+  representationIds: string[],
+  sites?: string[],
+): SiteState[] {
+  return db
+    .prepare<NamedParams, StateRecordRow>(
+      `SELECT representation_id, site, priority, status, files FROM sync_state
+       WHERE project = @p1 AND representation_id IN (SELECT value FROM json_each(@p2))
+         AND (@p3 IS NULL OR site IN (SELECT value FROM json_each(@p3)))
+       ORDER BY representation_id, site`,
+    )
+    .all({ p1: project, p2: JSON.stringify(representationIds), p3: jsonList(sites) })
+    .map(toSiteState);
+}
+
+export function setSiteState(
+  db: Database,
+  project: string,
+  representationId: string,
+  site: string,
+  options: SetSiteStateOptions,
+): void {
+  db.transaction(() => {
+    const exists = db
+      .prepare<[string, string], { id: string }>(
+        "SELECT id FROM representations WHERE project = ? AND id = ?",
+      )
+      .get(project, representationId);
+    if (!exists)
+      throw new InputError(`representation ${representationId} does not exist in project "${project}"`);
+    const stored = db
+      .prepare<[string, string, string], StateRecordRow>(
+        "SELECT representation_id, site, priority, status, files FROM sync_state WHERE project = ? AND representation_id = ? AND site = ?",
+      )
+      .get(project, representationId, site);
+    const files: RepresentationFile[] = filesOf(db, [representationId]).get(representationId) ?? [];
+    const now = nowSeconds();
+    const merged = mergeFileStates(
+      stored && toSiteState(stored).files,
+      files,
+      options.files,
+      options.reset ?? false,
+      now,
+    );
+    writeSiteState(
+      db,
+      project,
+      representationId,
+      site,
+      merged,
+      options.priority ?? stored?.priority ?? 50,
+      now,
+    );
+  })();
+}
+
+export function removeSiteState(db: Database, project: string, representationId: string, site: string): void {
+  db.prepare("DELETE FROM sync_state WHERE project = ? AND representation_id = ? AND site = ?").run(
+    project,
+    representationId,
+    site,
+  );
+}
+
+/** ORDER BY fragments from a fixed list: the user picks a key, never SQL text. */
+const SORT_COLUMNS: Record<StateSortKey, string> = {
+  folder: "f.path",
+  product: "p.name",
+  version: "v.version",
+  representation: "r.name",
+  localStatus: "COALESCE(l.status, -1)",
+  remoteStatus: "COALESCE(rm.status, -1)",
+  priority: "MAX(COALESCE(l.priority, 0), COALESCE(rm.priority, 0))",
+};
+
+interface QueryRow {
+  id: string;
+  version_id: string;
+  name: string;
+  version: number;
+  product: string;
+  folder: string;
+  l_status: number | null;
+  l_priority: number | null;
+  l_files: string | null;
+  r_status: number | null;
+  r_priority: number | null;
+  r_files: string | null;
+}
+
+export function queryState(db: Database, project: string, query: StateQuery): StatePage {
+  const sortKey = query.sortBy ?? "folder";
+  const order = SORT_COLUMNS[sortKey];
+  if (!order)
+    throw new InputError(`unknown sort key "${sortKey}" (one of ${Object.keys(SORT_COLUMNS).join(", ")})`);
+  const direction = query.sortDesc ? "DESC" : "ASC";
+  const pageLength = query.pageLength ?? 50;
+  const page = query.page ?? 1;
+  const where = `
+    FROM representations r
+    JOIN versions v ON v.id = r.version_id
+    JOIN products p ON p.id = v.product_id
+    JOIN folders f ON f.id = p.folder_id
+    LEFT JOIN sync_state l ON l.project = r.project AND l.representation_id = r.id AND l.site = @localSite
+    LEFT JOIN sync_state rm ON rm.project = r.project AND rm.representation_id = r.id AND rm.site = @remoteSite
+    WHERE r.project = @project
+      AND (@ids IS NULL OR r.id IN (SELECT value FROM json_each(@ids)))
+      AND (@folder IS NULL OR instr(lower(f.path), lower(@folder)) > 0)
+      AND (@product IS NULL OR instr(lower(p.name), lower(@product)) > 0)
+      AND (@version IS NULL OR v.version = @version)
+      AND (@names IS NULL OR r.name IN (SELECT value FROM json_each(@names)))
+      AND (@localStatus IS NULL OR COALESCE(l.status, -1) IN (SELECT value FROM json_each(@localStatus)))
+      AND (@remoteStatus IS NULL OR COALESCE(rm.status, -1) IN (SELECT value FROM json_each(@remoteStatus)))`;
+  const params = {
+    project,
+    localSite: query.localSite,
+    remoteSite: query.remoteSite,
+    ids: jsonList(query.representationIds),
+    folder: query.folderFilter ?? null,
+    product: query.productFilter ?? null,
+    version: query.versionFilter ?? null,
+    names: jsonList(query.representationNames),
+    localStatus: jsonList(query.localStatusFilter),
+    remoteStatus: jsonList(query.remoteStatusFilter),
+  };
+  const total = db.prepare<typeof params, { n: number }>(`SELECT COUNT(*) AS n ${where}`).get(params)?.n ?? 0;
+  const rows = db
+    .prepare<typeof params & { limit: number; offset: number }, QueryRow>(
+      `SELECT r.id, r.version_id, r.name, v.version, p.name AS product, f.path AS folder,
+              l.status AS l_status, l.priority AS l_priority, l.files AS l_files,
+              rm.status AS r_status, rm.priority AS r_priority, rm.files AS r_files
+       ${where}
+       ORDER BY ${order} ${direction}, r.id
+       LIMIT @limit OFFSET @offset`,
+    )
+    .all({ ...params, limit: pageLength, offset: (page - 1) * pageLength });
+  const files = filesOf(
+    db,
+    rows.map((r) => r.id),
+  );
+  return { total, representations: rows.map((row) => toStateRow(row, files.get(row.id) ?? [])) };
+}
+
+const NO_FILE_STATE = { status: SyncStatus.NA, size: 0, timestamp: 0, retries: 0, message: null };
+
+function toStateRow(row: QueryRow, files: RepresentationFile[]): StateRow {
+  const local = row.l_files ? (JSON.parse(row.l_files) as FileState[]) : [];
+  const remote = row.r_files ? (JSON.parse(row.r_files) as FileState[]) : [];
+  const totalSize = files.reduce((sum, f) => sum + f.size, 0);
+  const fileState = (states: FileState[], id: string) => {
+    const s = states.find((x) => x.fileId === id);
+    return s
+      ? { status: s.status, size: s.size, timestamp: s.timestamp, retries: s.retries, message: s.message }
+      : NO_FILE_STATE;
+  };
+  return {
+    representationId: row.id,
+    versionId: row.version_id,
+    folder: row.folder,
+    product: row.product,
+    version: row.version,
+    representation: row.name,
+    fileCount: files.length,
+    size: totalSize,
+    localStatus: summarize(row.l_status, row.l_priority, local, totalSize),
+    remoteStatus: summarize(row.r_status, row.r_priority, remote, totalSize),
+    files: files.map((f) => ({
+      id: f.id,
+      path: f.path,
+      baseName: f.name,
+      fileHash: f.hash,
+      size: f.size,
+      localStatus: fileState(local, f.id),
+      remoteStatus: fileState(remote, f.id),
+    })),
+  };
+}
+
+function summarize(
+  status: number | null,
+  priority: number | null,
+  files: FileState[],
+  totalSize: number,
+): SiteSummary {
+  if (status === null) {
+    return { ...NO_FILE_STATE, totalSize, priority: 0 };
+  }
+  return {
+    status: status as SyncStatus,
+    size: files.reduce((sum, f) => sum + f.size, 0),
+    totalSize,
+    timestamp: files.reduce((max, f) => Math.max(max, f.timestamp), 0),
+    retries: files.reduce((max, f) => Math.max(max, f.retries), 0),
+    message: files.find((f) => f.message)?.message ?? null,
+    priority: priority ?? 50,
+  };
+}

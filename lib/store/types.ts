@@ -1,0 +1,255 @@
+/**
+ * The store interface: the catalog (AYON's entities) and the sync state.
+ *
+ * Three implementations stand behind it: the embedded SQLite store, a
+ * PostgreSQL store shared by many workstations, and a client of a real AYON
+ * server. The interface is shaped by the last one: the catalog is written only
+ * through `importProject` and `registerPublish` (which a server-backed store may
+ * refuse), and sync state is changed only through `setSiteState` /
+ * `removeSiteState`, whose merge rules match the server's
+ * (`POST .../state/{representationId}/{site}`), so rules built above the store
+ * (add_site, publish state, alternative sites) work unchanged on all three.
+ */
+import type { Anatomy } from "../anatomy/defaults.js";
+import type { TemplateData } from "../anatomy/template.js";
+import type { SyncStatus } from "./status.js";
+
+export interface Project {
+  name: string;
+  code: string;
+  anatomy: Anatomy;
+}
+
+export interface Folder {
+  id: string;
+  name: string;
+  /** `/assets/characters/hero` */
+  path: string;
+  parentId: string | null;
+  folderType: string;
+}
+
+export interface Task {
+  id: string;
+  folderId: string;
+  name: string;
+  taskType: string;
+}
+
+export interface Product {
+  id: string;
+  folderId: string;
+  name: string;
+  productType: string;
+  productBaseType: string;
+}
+
+export interface Version {
+  id: string;
+  productId: string;
+  /** 1-based; a hero version is stored as minus the version it was made from, as AYON does. */
+  version: number;
+  taskId: string | null;
+  author: string;
+  createdAt: string;
+}
+
+export interface RepresentationFile {
+  id: string;
+  name: string;
+  /** Rootless: `{root[work]}/...` */
+  path: string;
+  size: number;
+  /** AYON's "op3" hash: `basename|mtime|size` with dots replaced by commas. */
+  hash: string;
+  hashType: string;
+  /** Content hash taken at publish (sha256 hex); not part of AYON's model, used to verify copies. */
+  sha256?: string;
+}
+
+export interface Representation {
+  id: string;
+  versionId: string;
+  name: string;
+  context: TemplateData;
+  files: RepresentationFile[];
+}
+
+export interface VersionLink {
+  /** The version used (input). */
+  inputVersionId: string;
+  /** The version that uses it (output), e.g. a workfile version. */
+  outputVersionId: string;
+  linkType: string;
+}
+
+/** `sitesync project import` input, already validated. */
+export interface ProjectImport {
+  name: string;
+  code: string;
+  anatomy: Anatomy;
+  folders: Array<{ path: string; folderType?: string; tasks: Array<{ name: string; type: string }> }>;
+}
+
+/** Everything one publish registers, in one transaction. */
+export interface PublishRecord {
+  product: { folderId: string; name: string; productType: string; productBaseType: string };
+  version: { id: string; version: number; taskId: string | null; author: string };
+  representation: Omit<Representation, "versionId">;
+  links: Array<{ inputVersionId: string; linkType: string }>;
+  /** Initial sync state per site, written with `reset` semantics. */
+  siteStates: Array<{ site: string; files: FileStateUpdate[]; priority?: number }>;
+  /**
+   * A hero re-publish replaces the representation with this id (same entity,
+   * new files); the caller resets every site that had it.
+   */
+  replaceRepresentation?: boolean;
+}
+
+export interface FileState {
+  fileId: string;
+  status: SyncStatus;
+  /** Bytes transferred (the file size once OK). */
+  size: number;
+  /** Epoch seconds of the last change. */
+  timestamp: number;
+  message: string | null;
+  retries: number;
+  /** 0..1 while transferring; not kept by an AYON server. */
+  progress: number;
+}
+
+/** One file's change; absent fields keep their stored values (message/retries are cleared when falsy). */
+export interface FileStateUpdate {
+  fileId: string;
+  status: SyncStatus;
+  size?: number;
+  timestamp?: number;
+  message?: string | null;
+  retries?: number;
+  progress?: number;
+}
+
+export interface SiteState {
+  representationId: string;
+  site: string;
+  priority: number;
+  status: SyncStatus;
+  files: FileState[];
+}
+
+export interface SetSiteStateOptions {
+  files: FileStateUpdate[];
+  /** Rebuild the file list from the representation's current files first (add_site --force, hero). */
+  reset?: boolean;
+  /** Defaults to the stored value, else 50. */
+  priority?: number;
+}
+
+export type StateSortKey =
+  | "folder"
+  | "product"
+  | "version"
+  | "representation"
+  | "localStatus"
+  | "remoteStatus"
+  | "priority";
+
+/** The status query of CONTRACT.md (`GET .../state` on an AYON server). */
+export interface StateQuery {
+  localSite: string;
+  remoteSite: string;
+  representationIds?: string[];
+  folderFilter?: string;
+  productFilter?: string;
+  versionFilter?: number;
+  representationNames?: string[];
+  localStatusFilter?: SyncStatus[];
+  remoteStatusFilter?: SyncStatus[];
+  sortBy?: StateSortKey;
+  sortDesc?: boolean;
+  page?: number;
+  pageLength?: number;
+}
+
+export interface SiteSummary {
+  status: SyncStatus;
+  size: number;
+  totalSize: number;
+  timestamp: number;
+  retries: number;
+  message: string | null;
+  priority: number;
+}
+
+export interface StateFileRow {
+  id: string;
+  path: string;
+  baseName: string;
+  fileHash: string;
+  size: number;
+  localStatus: Omit<SiteSummary, "totalSize" | "priority">;
+  remoteStatus: Omit<SiteSummary, "totalSize" | "priority">;
+}
+
+export interface StateRow {
+  representationId: string;
+  versionId: string;
+  folder: string;
+  product: string;
+  version: number;
+  representation: string;
+  fileCount: number;
+  size: number;
+  localStatus: SiteSummary;
+  remoteStatus: SiteSummary;
+  files: StateFileRow[];
+}
+
+export interface StatePage {
+  representations: StateRow[];
+  total: number;
+}
+
+export interface CatalogStore {
+  listProjects(): Promise<Project[]>;
+  getProject(name: string): Promise<Project | undefined>;
+  /** Creates or updates a project with its folders and tasks; idempotent. */
+  importProject(project: ProjectImport): Promise<void>;
+  getFolderByPath(project: string, path: string): Promise<Folder | undefined>;
+  getFolders(project: string, ids: string[]): Promise<Folder[]>;
+  getTask(project: string, folderId: string, name: string): Promise<Task | undefined>;
+  getProducts(
+    project: string,
+    filter: { folderIds?: string[]; names?: string[]; productBaseTypes?: string[] },
+  ): Promise<Product[]>;
+  getVersions(project: string, filter: { ids?: string[]; productIds?: string[] }): Promise<Version[]>;
+  /** productId -> its highest non-hero version. */
+  getLastVersions(project: string, productIds: string[]): Promise<Map<string, Version>>;
+  getRepresentations(
+    project: string,
+    filter: { ids?: string[]; versionIds?: string[] },
+  ): Promise<Representation[]>;
+  /** Links whose output is one of these versions (direction "in" in AYON's API). */
+  getVersionLinks(project: string, versionIds: string[], linkTypes?: string[]): Promise<VersionLink[]>;
+  /** Registers a publish (product if new, version, representation, links, initial state) atomically. */
+  registerPublish(project: string, record: PublishRecord): Promise<{ productId: string }>;
+}
+
+export interface StateStore {
+  getSiteStates(project: string, representationIds: string[], sites?: string[]): Promise<SiteState[]>;
+  setSiteState(
+    project: string,
+    representationId: string,
+    site: string,
+    options: SetSiteStateOptions,
+  ): Promise<void>;
+  removeSiteState(project: string, representationId: string, site: string): Promise<void>;
+  queryState(project: string, query: StateQuery): Promise<StatePage>;
+}
+
+export interface Store extends CatalogStore, StateStore {
+  /** Where the store lives, for messages (never includes credentials). */
+  readonly location: string;
+  close(): Promise<void>;
+}
