@@ -1,0 +1,201 @@
+/**
+ * Schemas of the settings document (CONTRACT.md "Settings document"), with
+ * AYON's key names and defaults so an AYON admin recognises every field.
+ * Settings are validated here, at the edge; the rest of the code trusts the
+ * inferred types.
+ */
+import { z } from "zod";
+
+const PLATFORMS = ["windows", "linux", "darwin"] as const;
+
+/** `{windows: [...], linux: [...], darwin: [...]}`: candidate paths, the first existing wins. */
+const PerPlatformPaths = z.strictObject({
+  windows: z.array(z.string()).default([]),
+  linux: z.array(z.string()).default([]),
+  darwin: z.array(z.string()).default([]),
+});
+
+const PerPlatformPath = z.strictObject({
+  windows: z.string().default(""),
+  linux: z.string().default(""),
+  darwin: z.string().default(""),
+});
+
+/** An anatomy root as AYON's settings list it: `{name, windows, linux, darwin}`. */
+const RootEntry = z.strictObject({
+  name: z.string().min(1),
+  windows: z.string().default(""),
+  linux: z.string().default(""),
+  darwin: z.string().default(""),
+});
+
+const LocalDriveBlock = z.strictObject({ roots: z.array(RootEntry).default([]) });
+
+const GdriveBlock = z.strictObject({
+  credentials_url: PerPlatformPaths.prefault({}),
+  roots: z.string().default(""),
+});
+
+const SftpBlock = z.strictObject({
+  sftp_host: z.string().default(""),
+  sftp_port: z.number().int().min(1).max(65535).default(22),
+  sftp_user: z.string().default(""),
+  sftp_pass: z.string().default(""),
+  sftp_key: PerPlatformPaths.prefault({}),
+  sftp_key_pass: z.string().default(""),
+  roots: z.string().default(""),
+});
+
+const DropboxBlock = z.strictObject({
+  token: z.string().default(""),
+  team_folder_name: z.string().default(""),
+  acting_as_member: z.string().default(""),
+  roots: z.string().default(""),
+});
+
+const RcloneBlock = z.strictObject({
+  rclone_executable_path: PerPlatformPath.prefault({}),
+  config_type: z.enum(["config_file", "config_web"]).default("config_file"),
+  config_file: z
+    .strictObject({
+      remote_name: z.string().default(""),
+      rclone_config_path: PerPlatformPath.prefault({}),
+    })
+    .prefault({}),
+  config_web: z
+    .strictObject({
+      type: z.string().default(""),
+      config_params: z.array(z.strictObject({ key: z.string(), value: z.string() })).default([]),
+    })
+    .prefault({}),
+  root: z.string().default(""),
+  additional_args: z.array(z.string()).default([]),
+});
+
+/** The provider blocks this package knows; a custom provider's block passes through unchecked. */
+export const KNOWN_PROVIDER_BLOCKS = {
+  local_drive: LocalDriveBlock,
+  gdrive: GdriveBlock,
+  sftp: SftpBlock,
+  dropbox: DropboxBlock,
+  rclone: RcloneBlock,
+} as const;
+
+export const SITE_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
+const SiteName = z
+  .string()
+  .regex(SITE_NAME_PATTERN, "a site name uses only letters, digits, '_', '.' and '-'");
+
+export const SiteSchema = z.looseObject({
+  name: SiteName,
+  provider: z.string().min(1),
+  alternative_sites: z.array(SiteName).default([]),
+  local_drive: LocalDriveBlock.optional(),
+  gdrive: GdriveBlock.optional(),
+  sftp: SftpBlock.optional(),
+  dropbox: DropboxBlock.optional(),
+  rclone: RcloneBlock.optional(),
+});
+
+const LocalSetting = z.strictObject({
+  active_site: z.string().default(""),
+  remote_site: z.string().default(""),
+  local_roots: z.array(z.strictObject({ name: z.string().min(1), path: z.string() })).default([]),
+});
+
+export const SitesyncSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  config: z
+    .strictObject({
+      retry_cnt: z.number().int().min(1).default(3),
+      loop_delay: z.number().min(0).default(60),
+      always_accessible_on: z.array(SiteName).default([]),
+      active_site: z.string().default("studio"),
+      remote_site: z.string().default("studio"),
+    })
+    .prefault({}),
+  local_setting: LocalSetting.prefault({}),
+  sites: z.array(SiteSchema).default([]),
+});
+
+/** Profile filter lists; AYON's older settings spell host filters `hosts`. */
+const ProfileFilters = {
+  host_names: z.array(z.string()).default([]),
+  hosts: z.array(z.string()).optional(),
+  task_types: z.array(z.string()).default([]),
+  task_names: z.array(z.string()).default([]),
+};
+
+const LastWorkfileOnStartupProfile = z.strictObject({
+  ...ProfileFilters,
+  enabled: z.boolean().default(true),
+  use_last_published_workfile: z.boolean().default(false),
+});
+
+const WorkfileTemplateProfile = z.strictObject({
+  ...ProfileFilters,
+  workfile_template: z.string().default("default"),
+});
+
+export const CoreSchema = z.looseObject({
+  tools: z
+    .looseObject({
+      Workfiles: z
+        .looseObject({
+          last_workfile_on_startup: z.array(LastWorkfileOnStartupProfile).default([]),
+          workfile_template_profiles: z.array(WorkfileTemplateProfile).default([]),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+});
+
+const ApplicationVariant = z.strictObject({
+  label: z.string().optional(),
+  executables: PerPlatformPaths.prefault({}),
+  arguments: PerPlatformPaths.prefault({}),
+  environment: z.record(z.string(), z.string()).default({}),
+});
+
+const ApplicationGroup = z.strictObject({
+  label: z.string().optional(),
+  host_name: z.string().min(1),
+  variants: z.record(z.string(), ApplicationVariant).default({}),
+});
+
+export const ApplicationsSchema = z.record(z.string(), ApplicationGroup);
+
+const LauncherSchema = z.strictObject({
+  /** Extra folders of prelaunch hooks a studio adds. */
+  hook_dirs: z.array(z.string()).default([]),
+});
+
+/** The effective settings of one project (studio -> project -> site merged). */
+export const ProjectSettingsSchema = z.strictObject({
+  sitesync: SitesyncSchema.prefault({}),
+  core: CoreSchema.prefault({}),
+  applications: ApplicationsSchema.default({}),
+  launcher: LauncherSchema.prefault({}),
+});
+
+export const StoreSchema = z.strictObject({
+  kind: z.enum(["sqlite", "postgres", "ayon"]).default("sqlite"),
+  url: z.string().optional(),
+});
+
+/** The document's shape before merging; each scope is validated after the merge. */
+const Scope = z.record(z.string(), z.unknown());
+export const DocumentSchema = z.strictObject({
+  store: StoreSchema.optional(),
+  studio: Scope.default({}),
+  projects: z.record(z.string(), Scope).default({}),
+  site: Scope.default({}),
+});
+
+export type ProjectSettings = z.infer<typeof ProjectSettingsSchema>;
+export type SitesyncSettings = z.infer<typeof SitesyncSchema>;
+export type SiteSettings = z.infer<typeof SiteSchema>;
+export type StoreSettings = z.infer<typeof StoreSchema>;
+export type SettingsDocument = z.infer<typeof DocumentSchema>;
+export type Profile = z.infer<typeof LastWorkfileOnStartupProfile> | z.infer<typeof WorkfileTemplateProfile>;
+export type Platform = (typeof PLATFORMS)[number];
