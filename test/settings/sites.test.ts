@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { parseSettings } from "../../lib/settings/load.js";
+import { alternativesOf, resolveProjectSites } from "../../lib/settings/sites.js";
+
+const kinds = { providerKinds: ["local_drive", "sftp"] };
+const anatomyRoots = { work: { linux: "/mnt/projects", windows: "P:/projects", darwin: "/Volumes/projects" } };
+const resolve = (text: string, siteId = "ws-1") =>
+  resolveProjectSites(parseSettings(text, "s.yaml", kinds).forProject("Proj"), anatomyRoots, siteId, "linux");
+
+describe("project sites", () => {
+  it("always has studio on the anatomy roots and the local site on local_roots", () => {
+    const sites = resolve(`
+studio: {sitesync: {enabled: true}}
+site: {sitesync: {local_setting: {active_site: local, remote_site: studio, local_roots: [{name: work, path: /home/me/work}]}}}
+`);
+    expect(sites.sites.get("studio")?.roots).toEqual({ work: "/mnt/projects" });
+    expect(sites.sites.get("ws-1")?.roots).toEqual({ work: "/home/me/work" });
+    expect([sites.activeSite, sites.remoteSite]).toEqual(["ws-1", "studio"]);
+  });
+
+  it("uses studio for both sides when sync is disabled", () => {
+    const sites = resolve("site: {sitesync: {local_setting: {active_site: local}}}");
+    expect(sites.syncEnabled).toBe(false);
+    expect([sites.activeSite, sites.remoteSite]).toEqual(["studio", "studio"]);
+  });
+
+  it("falls back from local_setting to config for the active and remote site", () => {
+    const sites = resolve("studio: {sitesync: {enabled: true, config: {active_site: local, remote_site: studio}}}");
+    expect(sites.activeSite).toBe("ws-1");
+  });
+
+  it("rejects an active site that is not configured, naming the key", () => {
+    expect(() => resolve("studio: {sitesync: {enabled: true, config: {remote_site: gdrive}}}")).toThrow(
+      /sitesync\.config\.remote_site: site "gdrive" is not configured/,
+    );
+  });
+
+  it("maps every anatomy root of a remote provider into its root folder and overrides studio roots", () => {
+    const sites = resolve(`
+studio:
+  sitesync:
+    enabled: true
+    sites:
+      - {name: sftp, provider: sftp, alternative_sites: [studio], sftp: {sftp_host: h, sftp_user: u, roots: /upload}}
+      - {name: studio, provider: local_drive, local_drive: {roots: [{name: work, linux: /srv/studio}]}}
+`);
+    expect(sites.sites.get("sftp")?.roots).toEqual({ work: "/upload" });
+    expect(sites.sites.get("studio")?.roots).toEqual({ work: "/srv/studio" });
+    expect(alternativesOf(sites, "studio")).toEqual(["sftp"]);
+    expect(alternativesOf(sites, "sftp")).toEqual(["studio"]);
+  });
+
+  it("treats AYON_SITE_ID=studio as the studio site itself", () => {
+    const sites = resolve("studio: {sitesync: {enabled: true, config: {active_site: local}}}", "studio");
+    expect(sites.activeSite).toBe("studio");
+    expect(sites.sites.get("studio")?.roots).toEqual({ work: "/mnt/projects" });
+  });
+});
