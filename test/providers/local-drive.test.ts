@@ -1,0 +1,351 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, truncateSync, writeFileSync } from "node:fs";
+import fsp from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PathError, ProviderError } from "../../lib/errors.js";
+import {
+  checkCopiedSize,
+  copyFileAtomic,
+  isPartialName,
+  localDriveFactory,
+} from "../../providers/local-drive.js";
+import type { SiteProvider } from "../../providers/provider.js";
+
+const MiB = 1024 * 1024;
+let tmp: string;
+let drive: SiteProvider;
+
+beforeEach(async () => {
+  tmp = await fsp.mkdtemp(path.join(os.tmpdir(), "sitesync-local-drive-"));
+  drive = localDriveFactory.create({ siteName: "studio", config: {}, roots: { work: tmp } });
+});
+
+afterEach(async () => {
+  await fsp.rm(tmp, { recursive: true, force: true });
+});
+
+async function writeRandom(file: string, size: number): Promise<void> {
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  await fsp.writeFile(file, randomBytes(size));
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+async function partials(dir: string): Promise<string[]> {
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  return names.filter((name) => name.endsWith(".part"));
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the promise to reject");
+}
+
+async function expectPermanentFailure(promise: Promise<unknown>, mentions?: string): Promise<void> {
+  const error = await rejection(promise);
+  expect(error).toBeInstanceOf(ProviderError);
+  expect((error as ProviderError).retryable).toBe(false);
+  if (mentions) expect((error as Error).message).toContain(mentions);
+}
+
+describe("local_drive copy (upload and download)", () => {
+  it("reports progress as chunks move, ending with transferred equal to the total", async () => {
+    const src = path.join(tmp, "src", "a.ma");
+    await writeRandom(src, 3 * MiB + 17);
+    const calls: Array<[number, number]> = [];
+    await drive.upload(src, path.join(tmp, "dst", "a.ma"), { onProgress: (t, n) => calls.push([t, n]) });
+    expect(calls.length).toBeGreaterThan(1);
+    expect(calls.at(-1)).toEqual([3 * MiB + 17, 3 * MiB + 17]);
+    for (let i = 1; i < calls.length; i++) expect(calls[i]?.[0]).toBeGreaterThan(calls[i - 1]?.[0] ?? 0);
+  });
+
+  it("copies a 0-byte file and reports its completion once", async () => {
+    const src = path.join(tmp, "empty.txt");
+    await fsp.writeFile(src, "");
+    const calls: Array<[number, number]> = [];
+    const dst = path.join(tmp, "out", "empty.txt");
+    await drive.download(src, dst, { onProgress: (t, n) => calls.push([t, n]) });
+    expect((await fsp.stat(dst)).size).toBe(0);
+    expect(calls).toEqual([[0, 0]]);
+  });
+
+  it("round-trips a 20 MiB file with an identical sha256, through upload then download", async () => {
+    const src = path.join(tmp, "local", "big.bin");
+    const remote = path.join(tmp, "remote", "deep", "er", "big.bin");
+    const back = path.join(tmp, "back", "big.bin");
+    await writeRandom(src, 20 * MiB);
+    await drive.upload(src, remote);
+    await drive.download(remote, back);
+    const expected = await sha256(src);
+    expect(await sha256(remote)).toBe(expected);
+    expect(await sha256(back)).toBe(expected);
+    expect(await drive.hash?.(back, "sha256")).toBe(expected);
+  });
+
+  it("creates the target's missing parent folders", async () => {
+    const src = path.join(tmp, "a.txt");
+    await fsp.writeFile(src, "hello");
+    const dst = path.join(tmp, "x", "y", "z", "a.txt");
+    await drive.upload(src, dst);
+    expect(await fsp.readFile(dst, "utf8")).toBe("hello");
+  });
+
+  it("keeps the source mtime on the copy (AYON's op3 hash is basename|mtime|size)", async () => {
+    const src = path.join(tmp, "a.txt");
+    await fsp.writeFile(src, "hello");
+    await fsp.utimes(src, new Date("2021-03-04T05:06:07.123Z"), new Date("2020-01-02T03:04:05.678Z"));
+    const dst = path.join(tmp, "b", "a.txt");
+    await drive.upload(src, dst);
+    const [a, b] = await Promise.all([fsp.stat(src, { bigint: true }), fsp.stat(dst, { bigint: true })]);
+    // Node's utimes keeps microseconds.
+    expect(b.mtimeNs / 1000n).toBe(a.mtimeNs / 1000n);
+  });
+
+  it("refuses to overwrite an existing target, naming it, and leaves it untouched", async () => {
+    const src = path.join(tmp, "a.txt");
+    const dst = path.join(tmp, "b.txt");
+    await fsp.writeFile(src, "new");
+    await fsp.writeFile(dst, "old");
+    await expectPermanentFailure(drive.upload(src, dst), dst);
+    expect(await fsp.readFile(dst, "utf8")).toBe("old");
+    expect(await partials(tmp)).toEqual([]);
+  });
+
+  it("replaces an existing target when overwrite is asked", async () => {
+    const src = path.join(tmp, "a.txt");
+    const dst = path.join(tmp, "b.txt");
+    await fsp.writeFile(src, "new");
+    await fsp.writeFile(dst, "older and longer");
+    await drive.upload(src, dst, { overwrite: true });
+    expect(await fsp.readFile(dst, "utf8")).toBe("new");
+  });
+
+  it("refuses at rename time when the target appears during the copy", async () => {
+    const src = path.join(tmp, "a.bin");
+    const dst = path.join(tmp, "out", "a.bin");
+    await writeRandom(src, 4 * MiB);
+    let planted = false;
+    const error = await rejection(
+      copyFileAtomic(src, dst, {
+        onProgress: () => {
+          if (planted) return;
+          planted = true;
+          // Another writer creates the file while our copy is still streaming.
+          writeFileSync(dst, "someone else");
+        },
+      }),
+    );
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as ProviderError).retryable).toBe(false);
+    expect(await fsp.readFile(dst, "utf8")).toBe("someone else");
+    expect(await partials(path.dirname(dst))).toEqual([]);
+  });
+
+  it("fails permanently, naming the path, when the source is missing", async () => {
+    const src = path.join(tmp, "nope.ma");
+    await expectPermanentFailure(drive.download(src, path.join(tmp, "out", "nope.ma")), src);
+    expect(await partials(path.join(tmp, "out"))).toEqual([]);
+  });
+
+  it("stops on abort, removes the temp file and leaves no final file", async () => {
+    const src = path.join(tmp, "huge.bin");
+    const dst = path.join(tmp, "out", "huge.bin");
+    await writeRandom(src, 32 * MiB);
+    const controller = new AbortController();
+    let calls = 0;
+    const error = await rejection(
+      drive.upload(src, dst, {
+        signal: controller.signal,
+        onProgress: (transferred) => {
+          calls++;
+          if (transferred >= 2 * MiB) controller.abort();
+        },
+      }),
+    );
+    expect((error as Error).name).toBe("AbortError");
+    expect(calls).toBeLessThan(32);
+    expect(await drive.stat(dst)).toBeNull();
+    expect(await partials(path.join(tmp, "out"))).toEqual([]);
+  });
+
+  it("does not start when the signal is already aborted", async () => {
+    const src = path.join(tmp, "a.txt");
+    await fsp.writeFile(src, "x");
+    const error = await rejection(
+      drive.upload(src, path.join(tmp, "b.txt"), { signal: AbortSignal.abort() }),
+    );
+    expect((error as Error).name).toBe("AbortError");
+    expect(await drive.stat(path.join(tmp, "b.txt"))).toBeNull();
+  });
+
+  it("fails the size check and removes the temp file when the source shrinks during the copy", async () => {
+    const src = path.join(tmp, "shrinking.bin");
+    const dst = path.join(tmp, "out", "shrinking.bin");
+    await writeRandom(src, 16 * MiB);
+    let truncated = false;
+    const error = await rejection(
+      drive.upload(src, dst, {
+        onProgress: () => {
+          if (truncated) return;
+          truncated = true;
+          truncateSync(src, 8 * MiB);
+        },
+      }),
+    );
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as Error).message).toMatch(/wrote \d+ bytes but the source has 16777216/);
+    expect(await drive.stat(dst)).toBeNull();
+    expect(await partials(path.join(tmp, "out"))).toEqual([]);
+  });
+
+  it("passes an error thrown by the progress callback through and cleans up", async () => {
+    const src = path.join(tmp, "a.bin");
+    await writeRandom(src, 2 * MiB);
+    const boom = new Error("boom");
+    const error = await rejection(
+      drive.upload(src, path.join(tmp, "b.bin"), {
+        onProgress: () => {
+          throw boom;
+        },
+      }),
+    );
+    expect(error).toBe(boom);
+    expect(await partials(tmp)).toEqual([]);
+    expect(await drive.stat(path.join(tmp, "b.bin"))).toBeNull();
+  });
+
+  it("rejects relative paths instead of resolving them against the working directory", async () => {
+    await expect(drive.upload("a.txt", path.join(tmp, "b.txt"))).rejects.toBeInstanceOf(PathError);
+    await expect(drive.stat("relative/x")).rejects.toBeInstanceOf(PathError);
+  });
+});
+
+describe("checkCopiedSize", () => {
+  it("accepts equal sizes and throws a retryable ProviderError naming both paths otherwise", () => {
+    expect(() => checkCopiedSize(10, 10, "/a", "/b")).not.toThrow();
+    const error = (() => {
+      try {
+        checkCopiedSize(9, 10, "/src/a", "/dst/b");
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as ProviderError).retryable).toBe(true);
+    expect((error as Error).message).toContain("/src/a");
+    expect((error as Error).message).toContain("/dst/b");
+  });
+});
+
+describe("isPartialName", () => {
+  it("recognises the temp names a crashed copy can leave, and nothing else", () => {
+    expect(isPartialName(".a.ma.sitesync-0a1b2c3d4e5f.part")).toBe(true);
+    expect(isPartialName("a.ma")).toBe(false);
+    expect(isPartialName("render.part")).toBe(false);
+  });
+});
+
+describe("local_drive file operations", () => {
+  it("stats files and folders, and returns null for missing paths", async () => {
+    const file = path.join(tmp, "f.txt");
+    await fsp.writeFile(file, "12345");
+    expect(await drive.stat(file)).toMatchObject({ size: 5, isDirectory: false });
+    expect(await drive.stat(tmp)).toMatchObject({ isDirectory: true });
+    expect(await drive.stat(path.join(tmp, "missing"))).toBeNull();
+    expect(await drive.stat(path.join(file, "under-a-file"))).toBeNull();
+  });
+
+  it("lists entry names sorted, and an empty list for a missing folder", async () => {
+    await fsp.writeFile(path.join(tmp, "b.txt"), "");
+    await fsp.mkdir(path.join(tmp, "a"));
+    expect(await drive.list(tmp)).toEqual(["a", "b.txt"]);
+    expect(await drive.list(path.join(tmp, "missing"))).toEqual([]);
+  });
+
+  it("creates nested folders and accepts existing ones", async () => {
+    const dir = path.join(tmp, "a", "b", "c");
+    await drive.mkdirs(dir);
+    await drive.mkdirs(dir);
+    expect((await fsp.stat(dir)).isDirectory()).toBe(true);
+  });
+
+  it("removes a file, keeps its now-empty folder, and accepts a missing file", async () => {
+    const file = path.join(tmp, "d", "f.txt");
+    await writeRandom(file, 10);
+    await drive.remove(file);
+    expect(await drive.stat(file)).toBeNull();
+    expect(await drive.stat(path.join(tmp, "d"))).not.toBeNull();
+    await expect(drive.remove(file)).resolves.toBeUndefined();
+  });
+
+  it("renames without overwriting unless asked", async () => {
+    const a = path.join(tmp, "a.txt");
+    const b = path.join(tmp, "sub", "b.txt");
+    await fsp.writeFile(a, "A");
+    await drive.rename(a, b);
+    expect(await fsp.readFile(b, "utf8")).toBe("A");
+    expect(await drive.stat(a)).toBeNull();
+
+    await fsp.writeFile(a, "A2");
+    await expectPermanentFailure(drive.rename(a, b));
+    expect(await fsp.readFile(b, "utf8")).toBe("A");
+
+    await drive.rename(a, b, { overwrite: true });
+    expect(await fsp.readFile(b, "utf8")).toBe("A2");
+  });
+
+  it("fails permanently when renaming a missing file", async () => {
+    await expectPermanentFailure(drive.rename(path.join(tmp, "ghost"), path.join(tmp, "x")));
+  });
+
+  it("hashes with sha256 only, and fails permanently for a missing file", async () => {
+    const file = path.join(tmp, "h.txt");
+    await fsp.writeFile(file, "abc");
+    expect(await drive.hash?.(file, "sha256")).toBe(
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
+    expect(await drive.hash?.(file, "md5")).toBeNull();
+    await expectPermanentFailure(drive.hash?.(path.join(tmp, "none"), "sha256") ?? Promise.resolve());
+  });
+});
+
+describe("local_drive site", () => {
+  it("declares the upstream batch limit, atomic writes and sha256", () => {
+    expect(drive.kind).toBe("local_drive");
+    expect(drive.capabilities).toEqual({ batchLimit: 50, atomicWrite: true, hashes: ["sha256"] });
+  });
+
+  it("returns the context's roots", () => {
+    expect(drive.rootPaths()).toEqual({ work: tmp });
+  });
+
+  it("is active when every root has a value", async () => {
+    expect(await drive.isActive()).toEqual({ active: true });
+  });
+
+  it("is inactive, naming the root, when a root value is empty", async () => {
+    const site = localDriveFactory.create({
+      siteName: "local",
+      config: {},
+      roots: { work: tmp, render: " " },
+    });
+    const check = await site.isActive();
+    expect(check.active).toBe(false);
+    if (!check.active) expect(check.reason).toContain('"render"');
+  });
+
+  it("is inactive when the site has no roots at all", async () => {
+    const site = localDriveFactory.create({ siteName: "local", config: {}, roots: {} });
+    expect(await site.isActive()).toEqual({ active: false, reason: 'site "local" has no roots set' });
+  });
+});
