@@ -1,0 +1,38 @@
+import { type Command, InvalidArgumentError } from "commander";
+import { type Context, openContext } from "../../context.js";
+import type { CommonOptions } from "../output.js";
+
+/** The options every command accepts. */
+export function withCommonOptions(command: Command): Command {
+  return command
+    .option("--home <dir>", "sitesync home (default: $SITESYNC_HOME or ~/.sitesync)")
+    .option("--json", "print the result as JSON on stdout (logs stay on stderr)")
+    .option("--verbose", "more detail on stderr");
+}
+
+/** Runs a command body with an open context and always closes the store. */
+export async function withContext<T>(
+  options: CommonOptions,
+  body: (context: Context) => Promise<T>,
+  open: { create?: boolean } = {},
+): Promise<T> {
+  const context = openContext({ ...(options.home ? { home: options.home } : {}), ...open });
+  try {
+    return await body(context);
+  } finally {
+    await context.store.close();
+  }
+}
+
+/** Collects a repeatable option into a list. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function parseInteger(option: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${option}: "${value}" is not an integer`);
+    return n;
+  };
+}

@@ -1,0 +1,64 @@
+import type { Command } from "commander";
+import { publish } from "../../publish/publish.js";
+import { statusName } from "../../store/status.js";
+import { type CommonOptions, printResult } from "../output.js";
+import { collect, withCommonOptions, withContext } from "./common.js";
+
+interface PublishOptions extends CommonOptions {
+  project: string;
+  folder: string;
+  task: string;
+  product: string;
+  productType: string;
+  file: string[];
+  resources?: string;
+  representation?: string;
+  link?: string[];
+  site?: string;
+}
+
+export function registerPublish(program: Command): void {
+  withCommonOptions(
+    program
+      .command("publish")
+      .description(
+        "publish files (and a resources folder) as the next version of a product, like AYON's integrator",
+      )
+      .requiredOption("--project <name>", "project name")
+      .requiredOption("--folder <path>", "folder path, e.g. /assets/characters/hero")
+      .requiredOption("--task <name>", "task that publishes")
+      .requiredOption("--product <name>", "product name, e.g. workfileModeling")
+      .requiredOption("--product-type <type>", "product type, e.g. workfile")
+      .requiredOption("--file <path>", "file to publish (repeatable)", collect)
+      .option("--resources <dir>", "folder published under {publishDir}/resources/ keeping its layout")
+      .option("--representation <name>", "representation name (default: the file extension)")
+      .option("--link <type:versionId>", "version link, e.g. reference:<id> (repeatable)", collect)
+      .option("--site <site>", "site to publish on (default: the active site)"),
+  ).action(async (options: PublishOptions) => {
+    await withContext(options, async (context) => {
+      const result = await publish(context, {
+        project: options.project,
+        folderPath: options.folder,
+        task: options.task,
+        product: options.product,
+        productType: options.productType,
+        files: options.file,
+        ...(options.resources === undefined ? {} : { resources: options.resources }),
+        ...(options.representation === undefined ? {} : { representation: options.representation }),
+        links: options.link ?? [],
+        ...(options.site === undefined ? {} : { site: options.site }),
+      });
+      printResult(options, result, () =>
+        [
+          `published ${options.product} v${String(result.version).padStart(3, "0")} on ${result.site}`,
+          `  version         ${result.versionId}`,
+          `  representation  ${result.representationId}`,
+          ...result.files.map((f) => `  file            ${f.path}`),
+          ...Object.entries(result.sites).map(
+            ([site, status]) => `  site ${site.padEnd(11)}${statusName(status)}`,
+          ),
+        ].join("\n"),
+      );
+    });
+  });
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * The `sitesync` command line (CONTRACT.md "CLI"). Each command lives in
+ * ./commands; this file wires them, the common options and the exit codes.
+ */
+import { Command, CommanderError } from "commander";
+import { registerInit } from "./commands/init.js";
+import { registerProject } from "./commands/project.js";
+import { registerPublish } from "./commands/publish.js";
+import { registerSite } from "./commands/site.js";
+import { registerStatus } from "./commands/status.js";
+import { reportError } from "./output.js";
+
+export function buildProgram(): Command {
+  const program = new Command("sitesync")
+    .description(
+      "AYON Site Sync: sync published files between sites; bring the last published workfile to the artist",
+    )
+    .version(process.env.npm_package_version ?? "0.1.0")
+    .showHelpAfterError()
+    .exitOverride();
+  registerInit(program);
+  registerProject(program);
+  registerPublish(program);
+  registerStatus(program);
+  registerSite(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successes; every other parse error is bad usage.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    return reportError(error, { json: argv.includes("--json"), verbose: argv.includes("--verbose") });
+  }
+}
+
+const code = await main(process.argv);
+process.exitCode = code;
