@@ -45,8 +45,34 @@ export function checkSiteId(id: string, source: string): string {
   return id;
 }
 
-const ADJECTIVES = ["amber", "brave", "calm", "deft", "eager", "fair", "glad", "keen", "lucid", "merry", "noble", "quick"];
-const ANIMALS = ["badger", "crane", "dingo", "egret", "ferret", "gecko", "heron", "ibex", "jackal", "koala", "lynx", "otter"];
+const ADJECTIVES = [
+  "amber",
+  "brave",
+  "calm",
+  "deft",
+  "eager",
+  "fair",
+  "glad",
+  "keen",
+  "lucid",
+  "merry",
+  "noble",
+  "quick",
+];
+const ANIMALS = [
+  "badger",
+  "crane",
+  "dingo",
+  "egret",
+  "ferret",
+  "gecko",
+  "heron",
+  "ibex",
+  "jackal",
+  "koala",
+  "lynx",
+  "otter",
+];
 
 function newSiteId(): string {
   const bytes = randomBytes(4);

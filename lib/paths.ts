@@ -22,7 +22,7 @@ export function packageRoot(): string {
       }
     }
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error("cannot find the sitesync package root above " + import.meta.url);
+    if (parent === dir) throw new Error(`cannot find the sitesync package root above ${import.meta.url}`);
     dir = parent;
   }
 }

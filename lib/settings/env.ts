@@ -5,11 +5,7 @@ import { SettingsError } from "../errors.js";
  * credential and executable paths. Root placeholders such as `{root[work]}` are
  * not environment keys and are left alone.
  */
-export function expandEnv(
-  value: string,
-  where: string,
-  env: NodeJS.ProcessEnv = process.env,
-): string {
+export function expandEnv(value: string, where: string, env: NodeJS.ProcessEnv = process.env): string {
   return value.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_whole, name: string) => {
     const found = env[name];
     if (found === undefined) {

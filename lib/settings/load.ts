@@ -55,7 +55,9 @@ export function parseSettings(text: string, file: string, options: LoadOptions):
   try {
     raw = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new SettingsError(`${file}: not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(error as Error).message}`);
+    throw new SettingsError(
+      `${file}: not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(error as Error).message}`,
+    );
   }
   const parsed = DocumentSchema.safeParse(raw ?? {});
   if (!parsed.success) throw fromIssues(parsed.error.issues, file, () => ({ scope: "", path: [] }), raw);
@@ -111,7 +113,9 @@ function checkProviders(
     if (site.provider === "sftp") {
       for (const key of ["sftp_host", "sftp_user"] as const) {
         if (!site.sftp?.[key]) {
-          throw new SettingsError(`${file}: ${at("sftp", key)}: required for sftp site "${site.name}" but missing`);
+          throw new SettingsError(
+            `${file}: ${at("sftp", key)}: required for sftp site "${site.name}" but missing`,
+          );
         }
       }
     }
@@ -128,14 +132,21 @@ interface Located {
  * holding a value there. Sites are merged by name, so a site's index in the
  * merged list is translated into its index in each scope.
  */
-function locateIssue(issuePath: readonly PropertyKey[], merged: unknown, scopes: Array<[string, unknown]>): Located {
-  const isSitePath = issuePath[0] === "sitesync" && issuePath[1] === "sites" && typeof issuePath[2] === "number";
+function locateIssue(
+  issuePath: readonly PropertyKey[],
+  merged: unknown,
+  scopes: Array<[string, unknown]>,
+): Located {
+  const isSitePath =
+    issuePath[0] === "sitesync" && issuePath[1] === "sites" && typeof issuePath[2] === "number";
   const siteName = isSitePath ? valueAt(merged, [...issuePath.slice(0, 3), "name"]) : undefined;
   for (const [scope, raw] of scopes) {
     let scopedPath = issuePath;
     if (isSitePath) {
       const sites = valueAt(raw, ["sitesync", "sites"]);
-      const index = Array.isArray(sites) ? sites.findIndex((s) => isPlainObject(s) && s.name === siteName) : -1;
+      const index = Array.isArray(sites)
+        ? sites.findIndex((s) => isPlainObject(s) && s.name === siteName)
+        : -1;
       if (index < 0) continue;
       scopedPath = ["sitesync", "sites", index, ...issuePath.slice(3)];
     }
@@ -143,7 +154,8 @@ function locateIssue(issuePath: readonly PropertyKey[], merged: unknown, scopes:
   }
   // Nothing wrote it (a required key is missing): report it where the parent lives.
   for (const [scope, raw] of scopes) {
-    if (raw !== undefined && valueAt(raw, issuePath.slice(0, -1)) !== undefined) return { scope, path: issuePath };
+    if (raw !== undefined && valueAt(raw, issuePath.slice(0, -1)) !== undefined)
+      return { scope, path: issuePath };
   }
   return { scope: "studio", path: issuePath };
 }
@@ -174,7 +186,13 @@ function fromIssues(
           ? " (value hidden: secret)"
           : ` (got ${JSON.stringify(value)})`;
     const keys = issue.code === "unrecognized_keys" ? `: unknown key(s) ${issue.keys.join(", ")}` : "";
-    const message = issue.code === "unrecognized_keys" ? "not a settings key" : issue.message;
+    const missing = value === undefined && issue.code === "invalid_type";
+    const message =
+      issue.code === "unrecognized_keys"
+        ? "not a settings key"
+        : missing
+          ? `required key is missing (${issue.message})`
+          : issue.message;
     return `${describe(located)}${keys}: ${message}${issue.code === "unrecognized_keys" ? "" : shown}`;
   });
   return new SettingsError(`${file}: invalid settings:\n  ${lines.join("\n  ")}`);

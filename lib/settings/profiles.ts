@@ -11,7 +11,10 @@ export type ProfileCriteria = Record<string, string | undefined>;
 
 type Filterable = Record<string, unknown>;
 
-export function filterProfiles<P extends Filterable>(profiles: readonly P[], criteria: ProfileCriteria): P | undefined {
+export function filterProfiles<P extends Filterable>(
+  profiles: readonly P[],
+  criteria: ProfileCriteria,
+): P | undefined {
   let best: { profile: P; total: number; matched: number[] } | undefined;
   for (const profile of profiles) {
     const matched = scoreProfile(profile, criteria);

@@ -179,7 +179,8 @@ export const ProjectSettingsSchema = z.strictObject({
 });
 
 export const StoreSchema = z.strictObject({
-  kind: z.enum(["sqlite", "postgres", "ayon"]).default("sqlite"),
+  // Only the embedded store ships so far; postgres and an AYON server client come later.
+  kind: z.enum(["sqlite"]).default("sqlite"),
   url: z.string().optional(),
 });
 

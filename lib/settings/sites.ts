@@ -61,7 +61,14 @@ export function resolveProjectSites(
   }
 
   if (!sitesync.enabled) {
-    return { syncEnabled: false, localSiteId, activeSite: STUDIO_SITE, remoteSite: STUDIO_SITE, sites, alwaysAccessibleOn: [] };
+    return {
+      syncEnabled: false,
+      localSiteId,
+      activeSite: STUDIO_SITE,
+      remoteSite: STUDIO_SITE,
+      sites,
+      alwaysAccessibleOn: [],
+    };
   }
   const pick = (key: "active_site" | "remote_site"): string => {
     const fromLocal = sitesync.local_setting[key];
@@ -69,7 +76,9 @@ export function resolveProjectSites(
     const name = value === LOCAL_ALIAS ? localSiteId : value;
     if (!sites.has(name)) {
       const where = fromLocal ? `site.sitesync.local_setting.${key}` : `sitesync.config.${key}`;
-      throw new SettingsError(`${where}: site "${value}" is not configured (sites: ${[...sites.keys()].join(", ")})`);
+      throw new SettingsError(
+        `${where}: site "${value}" is not configured (sites: ${[...sites.keys()].join(", ")})`,
+      );
     }
     return name;
   };
@@ -107,14 +116,22 @@ function configuredSite(
   if (site.provider === "local_drive" && site.local_drive) {
     for (const root of site.local_drive.roots) {
       const value = root[platform];
-      if (value) roots[root.name] = expandEnv(value, `sitesync.sites[${site.name}].local_drive.roots[${root.name}]`);
+      if (value)
+        roots[root.name] = expandEnv(value, `sitesync.sites[${site.name}].local_drive.roots[${root.name}]`);
     }
   } else if (site.provider !== "local_drive") {
     // Remote providers have one root folder; every anatomy root maps into it, as upstream.
     const folder = remoteRoot(site);
-    roots = folder === undefined ? {} : Object.fromEntries(Object.keys(anatomy).map((name) => [name, folder]));
+    roots =
+      folder === undefined ? {} : Object.fromEntries(Object.keys(anatomy).map((name) => [name, folder]));
   }
-  return { name: site.name, provider: site.provider, alternativeSites: site.alternative_sites, config: block, roots };
+  return {
+    name: site.name,
+    provider: site.provider,
+    alternativeSites: site.alternative_sites,
+    config: block,
+    roots,
+  };
 }
 
 function remoteRoot(site: SiteSettings): string | undefined {

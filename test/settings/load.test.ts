@@ -38,7 +38,11 @@ site:
     sites:
       - {name: sftp, sftp: {sftp_pass: hunter2}}
 `).forProject("Proj");
-    expect(settings.sitesync.config).toMatchObject({ retry_cnt: 5, loop_delay: 10, always_accessible_on: ["backup"] });
+    expect(settings.sitesync.config).toMatchObject({
+      retry_cnt: 5,
+      loop_delay: 10,
+      always_accessible_on: ["backup"],
+    });
     expect(settings.sitesync.sites.map((s) => s.name)).toEqual(["sftp", "backup"]);
     expect(settings.sitesync.sites[0]).toMatchObject({
       provider: "sftp",
@@ -48,7 +52,9 @@ site:
   });
 
   it("uses studio and site scopes for a project without its own scope", () => {
-    const settings = load("studio: {sitesync: {enabled: true}}\nsite: {sitesync: {local_setting: {active_site: local}}}");
+    const settings = load(
+      "studio: {sitesync: {enabled: true}}\nsite: {sitesync: {local_setting: {active_site: local}}}",
+    );
     expect(settings.forProject("Other").sitesync.local_setting.active_site).toBe("local");
   });
 

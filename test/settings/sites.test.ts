@@ -3,7 +3,9 @@ import { parseSettings } from "../../lib/settings/load.js";
 import { alternativesOf, resolveProjectSites } from "../../lib/settings/sites.js";
 
 const kinds = { providerKinds: ["local_drive", "sftp"] };
-const anatomyRoots = { work: { linux: "/mnt/projects", windows: "P:/projects", darwin: "/Volumes/projects" } };
+const anatomyRoots = {
+  work: { linux: "/mnt/projects", windows: "P:/projects", darwin: "/Volumes/projects" },
+};
 const resolve = (text: string, siteId = "ws-1") =>
   resolveProjectSites(parseSettings(text, "s.yaml", kinds).forProject("Proj"), anatomyRoots, siteId, "linux");
 
@@ -25,7 +27,9 @@ site: {sitesync: {local_setting: {active_site: local, remote_site: studio, local
   });
 
   it("falls back from local_setting to config for the active and remote site", () => {
-    const sites = resolve("studio: {sitesync: {enabled: true, config: {active_site: local, remote_site: studio}}}");
+    const sites = resolve(
+      "studio: {sitesync: {enabled: true, config: {active_site: local, remote_site: studio}}}",
+    );
     expect(sites.activeSite).toBe("ws-1");
   });
 

@@ -3,8 +3,8 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { loadDefaultAnatomy } from "../../lib/anatomy/defaults.js";
 import { newId } from "../../lib/store/ids.js";
-import { MIGRATIONS } from "../../lib/store/sqlite/migrations.js";
 import { openSqliteStore } from "../../lib/store/sqlite/index.js";
+import { MIGRATIONS } from "../../lib/store/sqlite/migrations.js";
 import { SyncStatus } from "../../lib/store/status.js";
 import type { PublishRecord, Store } from "../../lib/store/types.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -26,7 +26,12 @@ async function storeWithProject(): Promise<{ store: Store; file: string; folderI
   return { store, file, folderId: folder.id, taskId: task.id };
 }
 
-function publishRecord(folderId: string, taskId: string, version: number, sites: Record<string, number>): PublishRecord {
+function publishRecord(
+  folderId: string,
+  taskId: string,
+  version: number,
+  sites: Record<string, number>,
+): PublishRecord {
   const fileId = newId();
   return {
     product: { folderId, name: "workfileModeling", productType: "workfile", productBaseType: "workfile" },
@@ -36,7 +41,14 @@ function publishRecord(folderId: string, taskId: string, version: number, sites:
       name: "ma",
       context: { ext: "ma", version },
       files: [
-        { id: fileId, name: "a.ma", path: `{root[work]}/Proj/v${version}/a.ma`, size: 10, hash: "a,ma|1|10", hashType: "op3" },
+        {
+          id: fileId,
+          name: "a.ma",
+          path: `{root[work]}/Proj/v${version}/a.ma`,
+          size: 10,
+          hash: "a,ma|1|10",
+          hashType: "op3",
+        },
       ],
     },
     links: [],
@@ -119,7 +131,10 @@ describe("SQLite store", () => {
     await store.registerPublish(P, record);
     const id = record.representation.id;
     const fileId = record.representation.files[0]?.id as string;
-    await store.setSiteState(P, id, "remote", { files: [{ fileId, status: SyncStatus.QUEUED }], priority: 90 });
+    await store.setSiteState(P, id, "remote", {
+      files: [{ fileId, status: SyncStatus.QUEUED }],
+      priority: 90,
+    });
     await store.setSiteState(P, id, "remote", {
       files: [{ fileId, status: SyncStatus.QUEUED, retries: 2, message: "network down" }],
     });
@@ -142,7 +157,8 @@ describe("SQLite store", () => {
     const { store, folderId, taskId } = await storeWithProject();
     const odd = "x' OR '1'='1";
     for (let v = 1; v <= 5; v++) {
-      const sites = v % 2 ? { studio: SyncStatus.OK, [odd]: SyncStatus.QUEUED } : { studio: SyncStatus.OK };
+      const sites: Record<string, number> =
+        v % 2 ? { studio: SyncStatus.OK, [odd]: SyncStatus.QUEUED } : { studio: SyncStatus.OK };
       await store.registerPublish(P, publishRecord(folderId, taskId, v, sites));
     }
     const queued = await store.queryState(P, {
@@ -156,14 +172,33 @@ describe("SQLite store", () => {
     expect(queued.total).toBe(3);
     expect(queued.representations.map((r) => r.version)).toEqual([5, 3, 1]);
     expect(queued.representations[0]?.remoteStatus.status).toBe(SyncStatus.QUEUED);
-    expect(queued.representations[0]?.localStatus).toMatchObject({ status: SyncStatus.OK, size: 10, totalSize: 10 });
-    const page2 = await store.queryState(P, { localSite: "studio", remoteSite: odd, sortBy: "version", page: 2, pageLength: 2 });
+    expect(queued.representations[0]?.localStatus).toMatchObject({
+      status: SyncStatus.OK,
+      size: 10,
+      totalSize: 10,
+    });
+    const page2 = await store.queryState(P, {
+      localSite: "studio",
+      remoteSite: odd,
+      sortBy: "version",
+      page: 2,
+      pageLength: 2,
+    });
     expect(page2.total).toBe(5);
     expect(page2.representations.map((r) => r.version)).toEqual([3, 4]);
-    const none = await store.queryState(P, { localSite: "studio", remoteSite: "nowhere", remoteStatusFilter: [SyncStatus.NA] });
+    const none = await store.queryState(P, {
+      localSite: "studio",
+      remoteSite: "nowhere",
+      remoteStatusFilter: [SyncStatus.NA],
+    });
     expect(none.total).toBe(5);
     expect(none.representations[0]?.files[0]?.remoteStatus.status).toBe(SyncStatus.NA);
-    const byProduct = await store.queryState(P, { localSite: "studio", remoteSite: odd, productFilter: "MODELING", versionFilter: 4 });
+    const byProduct = await store.queryState(P, {
+      localSite: "studio",
+      remoteSite: odd,
+      productFilter: "MODELING",
+      versionFilter: 4,
+    });
     expect(byProduct.representations.map((r) => r.version)).toEqual([4]);
     await store.close();
   });
