@@ -29,6 +29,8 @@ export interface PublishRequest {
   links?: string[];
   site?: string;
   author?: string;
+  /** Also integrate the version as the product's hero version (replacing the previous hero). */
+  hero?: boolean;
 }
 
 export interface PlannedFile {
@@ -38,6 +40,8 @@ export interface PlannedFile {
   /** Path on the publishing site. */
   target: string;
   size: number;
+  /** For a resources file, its path relative to the resources folder. */
+  resource?: string;
 }
 
 export interface PublishPlan {
@@ -110,7 +114,7 @@ export async function planPublish(context: Context, request: PublishRequest): Pr
   const templates = project.anatomy.templates;
   const publishDir = resolveAnatomyTemplate(templates, "publish", "default", "directory", data);
   const files: PlannedFile[] = [];
-  const add = (source: string, rootless: string) => {
+  const add = (source: string, rootless: string, resource?: string) => {
     const size = statSync(source).size;
     let target: string;
     try {
@@ -119,7 +123,7 @@ export async function planPublish(context: Context, request: PublishRequest): Pr
       const reason = error instanceof Error ? error.message : String(error);
       throw new PathError(`${reason} (publish template of project "${project.name}" on site "${site.name}")`);
     }
-    files.push({ source, rootless, target, size });
+    files.push({ source, rootless, target, size, ...(resource === undefined ? {} : { resource }) });
   };
   for (const source of sources) {
     const name = resolveAnatomyTemplate(templates, "publish", "default", "file", {
@@ -131,7 +135,7 @@ export async function planPublish(context: Context, request: PublishRequest): Pr
   if (request.resources !== undefined) {
     const dir = checkSourceDir(request.resources, "--resources");
     for (const relative of await listFiles(dir))
-      add(path.join(dir, relative), `${publishDir}/resources/${relative}`);
+      add(path.join(dir, relative), `${publishDir}/resources/${relative}`, relative);
   }
   const seen = new Set<string>();
   for (const file of files) {

@@ -4,18 +4,20 @@
  * overwriting), then registers the version, representation, links and initial
  * sync state in one store transaction. If anything fails after the first copy,
  * the copies are removed again, so a failed publish leaves nothing behind.
+ * With `hero`, the version is then integrated as the product's hero version.
  */
 import os from "node:os";
 import path from "node:path";
+import type { SiteProvider } from "../../providers/provider.js";
 import { createProvider } from "../../providers/registry.js";
 import type { Context } from "../context.js";
 import { ProviderError, SitesyncError, TransferError } from "../errors.js";
 import { newId } from "../store/ids.js";
-import type { SyncStatus } from "../store/status.js";
-import { SyncStatus as Status } from "../store/status.js";
-import type { RepresentationFile } from "../store/types.js";
+import { SyncStatus } from "../store/status.js";
+import type { PublishRecord, RepresentationFile } from "../store/types.js";
 import { op3Hash, sha256File } from "./hash.js";
-import { type PublishRequest, planPublish } from "./plan.js";
+import { type HeroPlan, planHero } from "./hero.js";
+import { type PlannedFile, type PublishPlan, type PublishRequest, planPublish } from "./plan.js";
 import { initialSiteStatuses } from "./site-states.js";
 
 export interface PublishResult {
@@ -26,87 +28,169 @@ export interface PublishResult {
   files: Array<{ id: string; path: string }>;
   /** Site name -> initial status of the representation there. */
   sites: Record<string, SyncStatus>;
+  hero?: {
+    versionId: string;
+    representationId: string;
+    files: Array<{ id: string; path: string }>;
+    sites: Record<string, SyncStatus>;
+  };
 }
 
 export async function publish(context: Context, request: PublishRequest): Promise<PublishResult> {
   const plan = await planPublish(context, request);
+  const heroPlan = request.hero ? await planHero(context, plan, request.product) : undefined;
   const provider = createProvider(plan.site.provider, {
     siteName: plan.site.name,
     config: plan.site.config,
     roots: plan.site.roots,
   });
-  for (const file of plan.files) {
-    if (await provider.stat(file.target)) {
-      throw new ProviderError(
-        `${file.target} already exists on site "${plan.site.name}" but version ${plan.version} is not registered; ` +
-          "an earlier publish may have failed half way: move that folder away and publish again",
-        false,
-      );
-    }
-  }
-
-  const copied: string[] = [];
   try {
-    const files: RepresentationFile[] = [];
     for (const file of plan.files) {
-      const sha256 = await sha256File(file.source);
-      await provider.mkdirs(path.dirname(file.target));
-      await provider.upload(file.source, file.target);
-      copied.push(file.target);
-      const stat = await provider.stat(file.target);
-      if (!stat || stat.size !== file.size) {
-        throw new TransferError(
-          `copy of ${file.source} to ${file.target} has ${stat?.size ?? "no"} bytes, expected ${file.size}`,
+      if (await provider.stat(file.target)) {
+        throw new ProviderError(
+          `${file.target} already exists on site "${plan.site.name}" but version ${plan.version} is not registered; ` +
+            "an earlier publish may have failed half way: move that folder away and publish again",
+          false,
         );
       }
-      files.push({
-        id: newId(),
-        name: path.basename(file.target),
-        path: file.rootless,
-        size: file.size,
-        hash: op3Hash(file.target, stat.mtimeMs, stat.size),
-        hashType: "op3",
-        sha256,
-      });
     }
-    const statuses = initialSiteStatuses(plan.sites, plan.site.name);
-    const versionId = newId();
-    const representationId = newId();
-    await context.store.registerPublish(plan.project.name, {
-      product: {
-        folderId: plan.folder.id,
-        name: request.product,
-        productType: request.productType,
-        productBaseType: plan.productBaseType,
-      },
-      version: {
-        id: versionId,
+    const copied: string[] = [];
+    let result: PublishResult;
+    try {
+      const files = await copyFiles(provider, plan.files, copied, false);
+      const versionId = newId();
+      const representationId = newId();
+      const statuses = initialSiteStatuses(plan.sites, plan.site.name);
+      await context.store.registerPublish(
+        plan.project.name,
+        record(plan, request, { versionId, representationId, version: plan.version, files, statuses }),
+      );
+      result = {
+        versionId,
         version: plan.version,
-        taskId: plan.task.id,
-        author: request.author ?? author(),
-      },
-      representation: { id: representationId, name: plan.representationName, context: plan.context, files },
-      links: plan.links,
-      siteStates: [...statuses].map(([site, status]) => ({
-        site,
-        files: files.map((f) => ({ fileId: f.id, status, size: status === Status.OK ? f.size : 0 })),
-      })),
-    });
-    return {
-      versionId,
-      version: plan.version,
-      representationId,
-      site: plan.site.name,
-      files: files.map((f) => ({ id: f.id, path: f.path })),
-      sites: Object.fromEntries(statuses),
-    };
-  } catch (error) {
-    await Promise.allSettled(copied.map((target) => provider.remove(target)));
-    if (error instanceof SitesyncError) throw error;
-    throw new TransferError(`publish failed: ${(error as Error).message}`, { cause: error });
+        representationId,
+        site: plan.site.name,
+        ...described(files, statuses),
+      };
+    } catch (error) {
+      await Promise.allSettled(copied.map((target) => provider.remove(target)));
+      throw asPublishError(error, "publish failed");
+    }
+    if (heroPlan) result.hero = await integrateHero(context, provider, plan, request, heroPlan);
+    return result;
   } finally {
     await provider.close?.();
   }
+}
+
+async function integrateHero(
+  context: Context,
+  provider: SiteProvider,
+  plan: PublishPlan,
+  request: PublishRequest,
+  hero: HeroPlan,
+): Promise<NonNullable<PublishResult["hero"]>> {
+  try {
+    // Hero files are replaced in place: each copy still lands atomically.
+    const files = await copyFiles(provider, hero.files, [], true);
+    const statuses = initialSiteStatuses(plan.sites, plan.site.name, hero.previouslyHeldBy);
+    await context.store.registerPublish(plan.project.name, {
+      ...record(plan, request, {
+        versionId: hero.versionId,
+        representationId: hero.representationId,
+        version: -plan.version,
+        files,
+        statuses,
+      }),
+      replaceRepresentation: true,
+    });
+    await Promise.allSettled(hero.staleTargets.map((target) => provider.remove(target)));
+    return {
+      versionId: hero.versionId,
+      representationId: hero.representationId,
+      ...described(files, statuses),
+    };
+  } catch (error) {
+    throw asPublishError(error, `version ${plan.version} was published, but its hero version failed`);
+  }
+}
+
+async function copyFiles(
+  provider: SiteProvider,
+  planned: PlannedFile[],
+  copied: string[],
+  overwrite: boolean,
+): Promise<RepresentationFile[]> {
+  const files: RepresentationFile[] = [];
+  for (const file of planned) {
+    const sha256 = await sha256File(file.source);
+    await provider.mkdirs(path.dirname(file.target));
+    await provider.upload(file.source, file.target, { overwrite });
+    copied.push(file.target);
+    const stat = await provider.stat(file.target);
+    if (!stat || stat.size !== file.size) {
+      throw new TransferError(
+        `copy of ${file.source} to ${file.target} has ${stat?.size ?? "no"} bytes, expected ${file.size}`,
+      );
+    }
+    files.push({
+      id: newId(),
+      name: path.basename(file.target),
+      path: file.rootless,
+      size: file.size,
+      hash: op3Hash(file.target, stat.mtimeMs, stat.size),
+      hashType: "op3",
+      sha256,
+    });
+  }
+  return files;
+}
+
+function record(
+  plan: PublishPlan,
+  request: PublishRequest,
+  entry: {
+    versionId: string;
+    representationId: string;
+    version: number;
+    files: RepresentationFile[];
+    statuses: Map<string, SyncStatus>;
+  },
+): PublishRecord {
+  return {
+    product: {
+      folderId: plan.folder.id,
+      name: request.product,
+      productType: request.productType,
+      productBaseType: plan.productBaseType,
+    },
+    version: {
+      id: entry.versionId,
+      version: entry.version,
+      taskId: plan.task.id,
+      author: request.author ?? author(),
+    },
+    representation: {
+      id: entry.representationId,
+      name: plan.representationName,
+      context: plan.context,
+      files: entry.files,
+    },
+    links: plan.links,
+    siteStates: [...entry.statuses].map(([site, status]) => ({
+      site,
+      files: entry.files.map((f) => ({ fileId: f.id, status, size: status === SyncStatus.OK ? f.size : 0 })),
+    })),
+  };
+}
+
+function described(files: RepresentationFile[], statuses: Map<string, SyncStatus>) {
+  return { files: files.map((f) => ({ id: f.id, path: f.path })), sites: Object.fromEntries(statuses) };
+}
+
+function asPublishError(error: unknown, prefix: string): SitesyncError {
+  if (error instanceof SitesyncError) return error;
+  return new TransferError(`${prefix}: ${(error as Error).message}`, { cause: error });
 }
 
 function author(): string {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeStudio, type Studio } from "../helpers/cli.js";
@@ -137,5 +137,70 @@ describe("sitesync publish", () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`version ${"0".repeat(32)} does not exist`);
+  });
+});
+
+describe("sitesync publish --hero", () => {
+  it("keeps one hero version whose re-publish replaces its files and resets every site that had it", async () => {
+    const studio = await makeStudio();
+    const { scene, resources } = workfileWithResources(studio);
+    const first = await studio.run(
+      ...publishArgs(scene, "--resources", resources, "--site", "studio", "--hero"),
+    );
+    expect(first.code, first.stderr).toBe(0);
+    const hero1 = (first.json() as { hero: { representationId: string; files: Array<{ path: string }> } })
+      .hero;
+    const heroDir = path.join(
+      studio.studioRoot,
+      "Proj/assets/characters/hero/publish/workfile/workfileModeling/hero",
+    );
+    expect(readFileSync(path.join(heroDir, "PR_hero_workfileModeling_hero.ma"), "utf8")).toBe(
+      "//Maya ASCII scene\n",
+    );
+    expect(hero1.files.map((f) => f.path.split("/hero/").pop())).toContain(
+      "resources/textures/wood/albedo.png",
+    );
+
+    // The artist's site got the hero; then a new version is published as hero without resources.
+    const target = [
+      "--project",
+      "Proj",
+      "--representation",
+      hero1.representationId,
+      "--site",
+      "local",
+      "--force",
+    ];
+    expect((await studio.run("site", "add", ...target)).code).toBe(0);
+    writeFileSync(scene, "//Maya ASCII scene v2\n");
+    const second = await studio.run(...publishArgs(scene, "--site", "studio", "--hero"));
+    expect(second.code, second.stderr).toBe(0);
+    const result = second.json() as PublishJson & {
+      hero: { representationId: string; sites: Record<string, number> };
+    };
+    expect(result.version).toBe(2);
+    expect(result.hero.representationId).toBe(hero1.representationId);
+    expect(result.hero.sites).toMatchObject({ studio: 4, artist1: 1 });
+    expect(readFileSync(path.join(heroDir, "PR_hero_workfileModeling_hero.ma"), "utf8")).toBe(
+      "//Maya ASCII scene v2\n",
+    );
+    expect(existsSync(path.join(heroDir, "resources/textures/wood/albedo.png"))).toBe(false);
+    const status = (
+      await studio.run(
+        "status",
+        "--project",
+        "Proj",
+        "--local-site",
+        "studio",
+        "--remote-site",
+        "local",
+        "--version=-2",
+        "--json",
+      )
+    ).json() as StatusJson;
+    expect(status.representations).toHaveLength(1);
+    expect(status.representations[0]?.files.map((f) => f.path)).toEqual([
+      "{root[work]}/Proj/assets/characters/hero/publish/workfile/workfileModeling/hero/PR_hero_workfileModeling_hero.ma",
+    ]);
   });
 });

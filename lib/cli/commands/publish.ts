@@ -15,6 +15,7 @@ interface PublishOptions extends CommonOptions {
   representation?: string;
   link?: string[];
   site?: string;
+  hero?: boolean;
 }
 
 export function registerPublish(program: Command): void {
@@ -33,7 +34,8 @@ export function registerPublish(program: Command): void {
       .option("--resources <dir>", "folder published under {publishDir}/resources/ keeping its layout")
       .option("--representation <name>", "representation name (default: the file extension)")
       .option("--link <type:versionId>", "version link, e.g. reference:<id> (repeatable)", collect)
-      .option("--site <site>", "site to publish on (default: the active site)"),
+      .option("--site <site>", "site to publish on (default: the active site)")
+      .option("--hero", "also integrate the version as the product's hero version"),
   ).action(async (options: PublishOptions) => {
     await withContext(options, async (context) => {
       const result = await publish(context, {
@@ -47,6 +49,7 @@ export function registerPublish(program: Command): void {
         ...(options.representation === undefined ? {} : { representation: options.representation }),
         links: options.link ?? [],
         ...(options.site === undefined ? {} : { site: options.site }),
+        hero: options.hero ?? false,
       });
       printResult(options, result, () =>
         [
