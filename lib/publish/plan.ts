@@ -11,7 +11,7 @@ import { productData, templateDataForTask } from "../anatomy/data.js";
 import { fillRootless } from "../anatomy/roots.js";
 import { resolveAnatomyTemplate, type TemplateData } from "../anatomy/template.js";
 import { type Context, projectSites, requireProject } from "../context.js";
-import { InputError, PathError } from "../errors.js";
+import { InputError, PathError, SettingsError } from "../errors.js";
 import { LOCAL_ALIAS, type ProjectSites, type ResolvedSite, STUDIO_SITE } from "../settings/sites.js";
 import { ENTITY_ID } from "../store/ids.js";
 import type { Folder, Project, Task } from "../store/types.js";
@@ -206,6 +206,8 @@ function publishingSite(sites: ProjectSites, requested: string | undefined, site
   const site = sites.sites.get(wanted);
   if (!site)
     throw new InputError(`--site: unknown site "${wanted}" (sites: ${[...sites.sites.keys()].join(", ")})`);
+  if (site.problems.length > 0)
+    throw new SettingsError(`--site: site "${wanted}" cannot be used: ${site.problems.join("; ")}`);
   if (Object.keys(site.roots).length === 0) {
     throw new InputError(`--site: site "${wanted}" has no roots configured on this workstation`);
   }

@@ -21,6 +21,12 @@ export interface ResolvedSite {
   config: unknown;
   /** Root name -> value on this platform; empty when the site has none configured. */
   roots: Readonly<Record<string, string>>;
+  /**
+   * Why the site cannot be used from this workstation (e.g. an unset {ENV} in
+   * a credential path). Reported when the site is used, so a site nobody here
+   * uses does not stop every command.
+   */
+  problems: readonly string[];
 }
 
 export interface ProjectSites {
@@ -102,7 +108,7 @@ export function resolveProjectSites(
 }
 
 function builtinSite(name: string, roots: Record<string, string>): ResolvedSite {
-  return { name, provider: "local_drive", alternativeSites: [], config: {}, roots };
+  return { name, provider: "local_drive", alternativeSites: [], config: {}, roots, problems: [] };
 }
 
 function configuredSite(
@@ -111,7 +117,8 @@ function configuredSite(
   platform: Platform,
   base: ResolvedSite | undefined,
 ): ResolvedSite {
-  const block = (site as Record<string, unknown>)[site.provider] ?? {};
+  const problems: string[] = [];
+  const block = expandProviderPaths(site, platform, problems);
   let roots: Record<string, string> = { ...(base?.roots ?? {}) };
   if (site.provider === "local_drive" && site.local_drive) {
     for (const root of site.local_drive.roots) {
@@ -131,7 +138,62 @@ function configuredSite(
     alternativeSites: site.alternative_sites,
     config: block,
     roots,
+    problems,
   };
+}
+
+/**
+ * AYON formats credential and executable paths with the environment
+ * (`{AYON_KEYS}/sa.json`): gdrive `credentials_url`, sftp `sftp_key`, rclone
+ * `rclone_executable_path` and `rclone_config_path`, for this platform.
+ */
+function expandProviderPaths(site: SiteSettings, platform: Platform, problems: string[]): unknown {
+  const where = (key: string) => `sitesync.sites[${site.name}].${site.provider}.${key}`;
+  const expand = (value: string, key: string): string => {
+    try {
+      return expandEnv(value, where(key));
+    } catch (error) {
+      problems.push((error as Error).message);
+      return value;
+    }
+  };
+  const expandList = (paths: { [P in Platform]: string[] }, key: string) => ({
+    ...paths,
+    [platform]: paths[platform].map((p) => expand(p, `${key}.${platform}`)),
+  });
+  switch (site.provider) {
+    case "gdrive":
+      return (
+        site.gdrive && {
+          ...site.gdrive,
+          credentials_url: expandList(site.gdrive.credentials_url, "credentials_url"),
+        }
+      );
+    case "sftp":
+      return site.sftp && { ...site.sftp, sftp_key: expandList(site.sftp.sftp_key, "sftp_key") };
+    case "rclone": {
+      const rclone = site.rclone;
+      if (!rclone) return undefined;
+      const exe = rclone.rclone_executable_path;
+      const config = rclone.config_file.rclone_config_path;
+      return {
+        ...rclone,
+        rclone_executable_path: {
+          ...exe,
+          [platform]: expand(exe[platform], `rclone_executable_path.${platform}`),
+        },
+        config_file: {
+          ...rclone.config_file,
+          rclone_config_path: {
+            ...config,
+            [platform]: expand(config[platform], `config_file.rclone_config_path.${platform}`),
+          },
+        },
+      };
+    }
+    default:
+      return (site as Record<string, unknown>)[site.provider] ?? {};
+  }
 }
 
 function remoteRoot(site: SiteSettings): string | undefined {

@@ -140,6 +140,27 @@ describe("sitesync publish", () => {
   });
 });
 
+describe("sitesync publish failures", () => {
+  it("exits 1 when a file of the next version already sits on the site unregistered, and touches nothing", async () => {
+    const studio = await makeStudio();
+    const { scene, resources } = workfileWithResources(studio);
+    const dir = path.join(
+      studio.studioRoot,
+      "Proj/assets/characters/hero/publish/workfile/workfileModeling/v001",
+    );
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "PR_hero_workfileModeling_v001.ma"), "left over");
+    const result = await studio.run(...publishArgs(scene, "--resources", resources, "--site", "studio"));
+    expect(result.code).toBe(1);
+    expect(result.json()).toMatchObject({ error: { kind: "provider", exitCode: 1 } });
+    expect(result.stderr).toContain('already exists on site "studio" but version 1 is not registered');
+    expect(readFileSync(path.join(dir, "PR_hero_workfileModeling_v001.ma"), "utf8")).toBe("left over");
+    expect(existsSync(path.join(dir, "resources"))).toBe(false);
+    const status = (await studio.run("status", "--project", "Proj", "--json")).json() as StatusJson;
+    expect(status.representations).toEqual([]);
+  });
+});
+
 describe("sitesync publish --hero", () => {
   it("keeps one hero version whose re-publish replaces its files and resets every site that had it", async () => {
     const studio = await makeStudio();

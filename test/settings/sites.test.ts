@@ -59,4 +59,28 @@ studio:
     expect(sites.activeSite).toBe("studio");
     expect(sites.sites.get("studio")?.roots).toEqual({ work: "/mnt/projects" });
   });
+
+  it("expands {ENV} in credential paths for this platform and reports an unset one on the site only", () => {
+    process.env.SITESYNC_TEST_KEYS = "/etc/studio-keys";
+    try {
+      const sites = resolve(`
+studio:
+  sitesync:
+    enabled: true
+    sites:
+      - {name: sftp, provider: sftp, sftp: {sftp_host: h, sftp_user: u, sftp_key: {linux: ["{SITESYNC_TEST_KEYS}/id_ed25519"]}}}
+      - {name: drive, provider: local_drive, local_drive: {roots: [{name: work, linux: /d}]}}
+      - {name: other, provider: sftp, sftp: {sftp_host: h, sftp_user: u, sftp_key: {linux: ["{SITESYNC_UNSET_VAR}/k"]}}}
+`);
+      expect(sites.sites.get("sftp")?.config).toMatchObject({
+        sftp_key: { linux: ["/etc/studio-keys/id_ed25519"] },
+      });
+      expect(sites.sites.get("sftp")?.problems).toEqual([]);
+      expect(sites.sites.get("other")?.problems[0]).toMatch(
+        /sites\[other\]\.sftp\.sftp_key\.linux: environment variable \{SITESYNC_UNSET_VAR\}/,
+      );
+    } finally {
+      delete process.env.SITESYNC_TEST_KEYS;
+    }
+  });
 });

@@ -202,4 +202,33 @@ describe("SQLite store", () => {
     expect(byProduct.representations.map((r) => r.version)).toEqual([4]);
     await store.close();
   });
+
+  it("answers the download work query ordered by priority and limited to a batch", async () => {
+    const { store, folderId, taskId } = await storeWithProject();
+    const ids: string[] = [];
+    for (let v = 1; v <= 4; v++) {
+      const record = publishRecord(folderId, taskId, v, { studio: SyncStatus.OK });
+      await store.registerPublish(P, record);
+      ids.push(record.representation.id);
+      const fileId = record.representation.files[0]?.id as string;
+      const priority = [50, 90, 10, 70][v - 1] as number;
+      await store.setSiteState(P, record.representation.id, "ws", {
+        files: [{ fileId, status: SyncStatus.QUEUED }],
+        priority,
+      });
+    }
+    const batch = await store.queryState(P, {
+      localSite: "ws",
+      remoteSite: "studio",
+      localStatusFilter: [SyncStatus.QUEUED],
+      remoteStatusFilter: [SyncStatus.OK],
+      sortBy: "priority",
+      sortDesc: true,
+      pageLength: 2,
+    });
+    expect(batch.total).toBe(4);
+    expect(batch.representations.map((r) => r.version)).toEqual([2, 4]);
+    expect(batch.representations.map((r) => r.localStatus.priority)).toEqual([90, 70]);
+    await store.close();
+  });
 });
