@@ -10,7 +10,7 @@ import { resolveAnatomyTemplate } from "../anatomy/template.js";
 import type { Context } from "../context.js";
 import { newId } from "../store/ids.js";
 import type { Representation, Version } from "../store/types.js";
-import type { PlannedFile, PublishPlan } from "./plan.js";
+import { extOf, type PlannedFile, type PublishPlan } from "./plan.js";
 
 export interface HeroPlan {
   versionId: string;
@@ -57,9 +57,4 @@ export async function planHero(context: Context, plan: PublishPlan, productName:
     previouslyHeldBy,
     staleTargets,
   };
-}
-
-function extOf(file: string): string {
-  const dot = file.lastIndexOf(".");
-  return file.slice(dot + 1);
 }

@@ -12,6 +12,7 @@ import { fillRootless } from "../anatomy/roots.js";
 import { resolveAnatomyTemplate, type TemplateData } from "../anatomy/template.js";
 import { type Context, projectSites, requireProject } from "../context.js";
 import { InputError, PathError, SettingsError } from "../errors.js";
+import { ENTITY_NAME } from "../names.js";
 import { LOCAL_ALIAS, type ProjectSites, type ResolvedSite, STUDIO_SITE } from "../settings/sites.js";
 import { ENTITY_ID } from "../store/ids.js";
 import type { Folder, Project, Task } from "../store/types.js";
@@ -58,11 +59,8 @@ export interface PublishPlan {
   links: Array<{ inputVersionId: string; linkType: string }>;
 }
 
-/** AYON's entity name rule (products, representations, folders, tasks). */
-const NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
-
 function checkName(value: string, option: string): void {
-  if (!NAME.test(value)) {
+  if (!ENTITY_NAME.test(value)) {
     throw new InputError(`${option}: "${value}" is not a valid name (letters, digits, '_', '.', '-')`);
   }
 }
@@ -162,7 +160,7 @@ export async function planPublish(context: Context, request: PublishRequest): Pr
   };
 }
 
-function extOf(file: string): string {
+export function extOf(file: string): string {
   const ext = path.extname(file).slice(1);
   if (!ext) throw new InputError(`--file: "${file}" has no extension; AYON names representations by it`);
   return ext;

@@ -4,17 +4,15 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { loadDefaultAnatomy, parseAnatomy } from "../../anatomy/defaults.js";
 import { InputError } from "../../errors.js";
+import { ENTITY_NAME, FOLDER_PATH, PROJECT_NAME } from "../../names.js";
 import { mergeScopes, valueAt } from "../../settings/merge.js";
 import type { ProjectImport } from "../../store/types.js";
 import { type CommonOptions, printResult } from "../output.js";
 import { withCommonOptions, withContext } from "./common.js";
 
-const NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
-const FOLDER_PATH = /^(\/[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?)+$/;
-
 const ProjectFile = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_]+$/, "a project name uses only letters, digits and '_'"),
-  code: z.string().regex(NAME, "a project code uses only letters, digits, '_', '.', '-'"),
+  name: z.string().regex(PROJECT_NAME, "a project name uses only letters, digits and '_'"),
+  code: z.string().regex(ENTITY_NAME, "a project code uses only letters, digits, '_', '.', '-'"),
   anatomy: z.record(z.string(), z.unknown()).optional(),
   folders: z
     .array(
@@ -24,7 +22,7 @@ const ProjectFile = z.strictObject({
         tasks: z
           .array(
             z.strictObject({
-              name: z.string().regex(NAME, "not a valid task name"),
+              name: z.string().regex(ENTITY_NAME, "not a valid task name"),
               type: z.string().min(1),
             }),
           )
