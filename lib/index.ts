@@ -12,6 +12,7 @@ export type {
   ProviderFactory,
   SiteProvider,
   TransferOptions,
+  TransferResult,
 } from "../providers/provider.js";
 export {
   BATCH_LIMITS,

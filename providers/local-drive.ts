@@ -18,6 +18,7 @@ import type {
   ProviderFactory,
   SiteProvider,
   TransferOptions,
+  TransferResult,
 } from "./provider.js";
 
 /** The `sites[].local_drive` block. Roots arrive resolved through the context, so nothing here is read. */
@@ -30,9 +31,13 @@ const CHUNK = 1024 * 1024;
 const PART_SUFFIX = ".part";
 const PART_MARK = ".sitesync-";
 
-/** Errors that trying again will not fix (the engine stops retrying them at once). */
+/**
+ * Errors that trying again will not fix (the engine stops retrying them at once).
+ * ENOENT is not among them: a file missing on a share may still be arriving, and
+ * the engine's retry_cnt bounds how long that is waited for.
+ */
 const PERMANENT_CODES = new Set(
-  "ENOENT ENOTDIR EISDIR EACCES EPERM ENOSPC EDQUOT EROFS EEXIST ENAMETOOLONG EINVAL".split(" "),
+  "ENOTDIR EISDIR EACCES EPERM ENOSPC EDQUOT EROFS EEXIST ENAMETOOLONG EINVAL".split(" "),
 );
 /** link() errors meaning "this file system has no hard links" (FAT/exFAT, some SMB shares). */
 const NO_HARDLINK_CODES = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"]);
@@ -139,8 +144,9 @@ export async function copyFileAtomic(
   source: string,
   target: string,
   options: TransferOptions = {},
-): Promise<void> {
+): Promise<TransferResult> {
   const { overwrite = false, onProgress, signal } = options;
+  const digest = options.hash === "sha256" ? createHash("sha256") : undefined;
   requireAbsolute(source, "source");
   requireAbsolute(target, "target");
   signal?.throwIfAborted();
@@ -168,6 +174,7 @@ export async function copyFileAtomic(
         async (chunks: AsyncIterable<Buffer>) => {
           for await (const chunk of chunks) {
             await writeAll(handle, chunk);
+            digest?.update(chunk);
             transferred += chunk.length;
             onProgress?.(transferred, total);
           }
@@ -185,6 +192,7 @@ export async function copyFileAtomic(
     }
     stage = `move ${path.basename(temp)} into place as`;
     await placeFile(temp, target, overwrite);
+    return digest ? { hash: digest.digest("hex") } : {};
   } catch (error) {
     await unlinkQuietly(temp);
     if (signal?.aborted) throw signal.reason;
@@ -249,11 +257,11 @@ class LocalDriveProvider implements SiteProvider {
     });
   }
 
-  upload(localPath: string, sitePath: string, options?: TransferOptions): Promise<void> {
+  upload(localPath: string, sitePath: string, options?: TransferOptions): Promise<TransferResult> {
     return copyFileAtomic(localPath, sitePath, options);
   }
 
-  download(sitePath: string, localPath: string, options?: TransferOptions): Promise<void> {
+  download(sitePath: string, localPath: string, options?: TransferOptions): Promise<TransferResult> {
     return copyFileAtomic(sitePath, localPath, options);
   }
 

@@ -24,6 +24,16 @@ export interface TransferOptions {
   overwrite?: boolean;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+  /**
+   * Also compute this content hash (one of `capabilities.hashes`) of the bytes
+   * written, in the same pass, so verification costs no second read.
+   */
+  hash?: string;
+}
+
+export interface TransferResult {
+  /** The hash asked for in `TransferOptions.hash`, when the provider could compute it. */
+  hash?: string;
 }
 
 export interface ProviderCapabilities {
@@ -59,9 +69,9 @@ export interface SiteProvider {
   /** Create a folder and its parents (mkdir -p). */
   mkdirs(dir: string): Promise<void>;
   /** Copy a file from this machine to the site. */
-  upload(localPath: string, sitePath: string, options?: TransferOptions): Promise<void>;
+  upload(localPath: string, sitePath: string, options?: TransferOptions): Promise<TransferResult>;
   /** Copy a file from the site to this machine. */
-  download(sitePath: string, localPath: string, options?: TransferOptions): Promise<void>;
+  download(sitePath: string, localPath: string, options?: TransferOptions): Promise<TransferResult>;
   /** Move a file on the site, replacing the target only with `overwrite`. */
   rename(from: string, to: string, options?: { overwrite?: boolean }): Promise<void>;
   /** Remove a file; removing a missing file is not an error. */

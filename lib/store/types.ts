@@ -236,6 +236,40 @@ export interface CatalogStore {
   registerPublish(project: string, record: PublishRecord): Promise<{ productId: string }>;
 }
 
+/** "What should move next" between two sites, as the engine asks it. */
+export interface WorkQuery {
+  localSite: string;
+  remoteSite: string;
+  /** upload: local OK and remote QUEUED; download: local QUEUED and remote OK. */
+  direction: "upload" | "download";
+  limit: number;
+}
+
+/** A representation with work to do, highest priority of the wanting side first. */
+export interface WorkItem {
+  representationId: string;
+  versionId: string;
+  priority: number;
+  files: RepresentationFile[];
+  local: SiteState | undefined;
+  remote: SiteState | undefined;
+}
+
+/** A claim on a file's transfer to a site, so two processes never move the same file at once. */
+export interface Claim {
+  representationId: string;
+  site: string;
+  fileId: string;
+  owner: string;
+  /** Epoch milliseconds; an expired claim (its owner died) can be taken over. */
+  expiresAt: number;
+}
+
+export type PauseTarget =
+  | { kind: "service" }
+  | { kind: "project"; project: string }
+  | { kind: "representation"; project: string; representationId: string };
+
 export interface StateStore {
   getSiteStates(project: string, representationIds: string[], sites?: string[]): Promise<SiteState[]>;
   setSiteState(
@@ -246,6 +280,27 @@ export interface StateStore {
   ): Promise<void>;
   removeSiteState(project: string, representationId: string, site: string): Promise<void>;
   queryState(project: string, query: StateQuery): Promise<StatePage>;
+  /** Representations to upload or download, excluding paused ones, ordered by the wanting side's priority. */
+  findWork(project: string, query: WorkQuery): Promise<WorkItem[]>;
+  /** Claims the files nobody else holds a live claim on; returns the ids claimed (own claims are renewed). */
+  claimFiles(
+    project: string,
+    representationId: string,
+    site: string,
+    fileIds: string[],
+    owner: string,
+    leaseMs: number,
+  ): Promise<string[]>;
+  /** Extends every claim of an owner (a heartbeat while it transfers). */
+  renewClaims(owner: string, leaseMs: number): Promise<void>;
+  /** Drops an owner's claims: all of them, or those of one representation and site. */
+  releaseClaims(
+    owner: string,
+    target?: { project: string; representationId: string; site: string; fileIds?: string[] },
+  ): Promise<void>;
+  getClaims(project: string, representationId: string, site: string): Promise<Claim[]>;
+  setPaused(target: PauseTarget, paused: boolean): Promise<void>;
+  getPauses(): Promise<PauseTarget[]>;
 }
 
 export interface Store extends CatalogStore, StateStore {

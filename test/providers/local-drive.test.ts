@@ -151,9 +151,12 @@ describe("local_drive copy (upload and download)", () => {
     expect(await partials(path.dirname(dst))).toEqual([]);
   });
 
-  it("fails permanently, naming the path, when the source is missing", async () => {
+  it("fails retryably, naming the path, when the source is missing (it may still be arriving)", async () => {
     const src = path.join(tmp, "nope.ma");
-    await expectPermanentFailure(drive.download(src, path.join(tmp, "out", "nope.ma")), src);
+    const error = await rejection(drive.download(src, path.join(tmp, "out", "nope.ma")));
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as ProviderError).retryable).toBe(true);
+    expect((error as Error).message).toContain(src);
     expect(await partials(path.join(tmp, "out"))).toEqual([]);
   });
 
@@ -304,18 +307,27 @@ describe("local_drive file operations", () => {
     expect(await fsp.readFile(b, "utf8")).toBe("A2");
   });
 
-  it("fails permanently when renaming a missing file", async () => {
-    await expectPermanentFailure(drive.rename(path.join(tmp, "ghost"), path.join(tmp, "x")));
+  it("fails when renaming a missing file", async () => {
+    await expect(drive.rename(path.join(tmp, "ghost"), path.join(tmp, "x"))).rejects.toThrow(ProviderError);
   });
 
-  it("hashes with sha256 only, and fails permanently for a missing file", async () => {
+  it("returns the sha256 of the bytes it wrote when asked, computed during the copy", async () => {
+    const src = path.join(tmp, "h-src.bin");
+    await fsp.writeFile(src, "abc");
+    expect(await drive.upload(src, path.join(tmp, "h-dst.bin"), { hash: "sha256" })).toEqual({
+      hash: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    });
+    expect(await drive.upload(src, path.join(tmp, "h-dst2.bin"))).toEqual({});
+  });
+
+  it("hashes with sha256 only, and fails for a missing file", async () => {
     const file = path.join(tmp, "h.txt");
     await fsp.writeFile(file, "abc");
     expect(await drive.hash?.(file, "sha256")).toBe(
       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
     );
     expect(await drive.hash?.(file, "md5")).toBeNull();
-    await expectPermanentFailure(drive.hash?.(path.join(tmp, "none"), "sha256") ?? Promise.resolve());
+    await expect(drive.hash?.(path.join(tmp, "none"), "sha256")).rejects.toThrow(ProviderError);
   });
 });
 

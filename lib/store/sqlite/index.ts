@@ -10,6 +10,7 @@ import type { Store } from "../types.js";
 import * as catalog from "./catalog.js";
 import { MIGRATIONS } from "./migrations.js";
 import * as state from "./state.js";
+import * as work from "./work.js";
 
 export function openSqliteStore(file: string): Store {
   let db: Database.Database;
@@ -50,6 +51,14 @@ export function openSqliteStore(file: string): Store {
       run(() => state.setSiteState(db, project, id, site, options)),
     removeSiteState: (project, id, site) => run(() => state.removeSiteState(db, project, id, site)),
     queryState: (project, query) => run(() => state.queryState(db, project, query)),
+    findWork: (project, query) => run(() => work.findWork(db, project, query)),
+    claimFiles: (project, id, site, fileIds, owner, leaseMs) =>
+      run(() => work.claimFiles(db, project, id, site, fileIds, owner, leaseMs)),
+    renewClaims: (owner, leaseMs) => run(() => work.renewClaims(db, owner, leaseMs)),
+    releaseClaims: (owner, target) => run(() => work.releaseClaims(db, owner, target)),
+    getClaims: (project, id, site) => run(() => work.getClaims(db, project, id, site)),
+    setPaused: (target, paused) => run(() => work.setPaused(db, target, paused)),
+    getPauses: () => run(() => work.getPauses(db)),
     close: () =>
       run(() => {
         db.close();

@@ -85,4 +85,23 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sync_state_work ON sync_state (project, site, status, priority DESC);
   `,
+  `
+  CREATE TABLE claims (
+    project TEXT NOT NULL,
+    representation_id TEXT NOT NULL,
+    site TEXT NOT NULL,
+    file_id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (project, representation_id, site, file_id)
+  );
+  CREATE INDEX claims_by_owner ON claims (owner);
+  CREATE TABLE pauses (
+    kind TEXT NOT NULL,
+    project TEXT NOT NULL DEFAULT '',
+    representation_id TEXT NOT NULL DEFAULT '',
+    paused_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, project, representation_id)
+  );
+  `,
 ];

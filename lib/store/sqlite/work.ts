@@ -1,0 +1,199 @@
+/**
+ * The engine's side of the embedded store: the work queue, transfer claims
+ * and persisted pauses.
+ */
+import type { Database } from "better-sqlite3";
+import { SyncStatus } from "../status.js";
+import type { Claim, FileState, PauseTarget, SiteState, WorkItem, WorkQuery } from "../types.js";
+import { filesOf } from "./catalog.js";
+
+interface WorkRow {
+  representation_id: string;
+  version_id: string;
+  want_site: string;
+  want_priority: number;
+  want_status: number;
+  want_files: string;
+  have_site: string;
+  have_priority: number;
+  have_status: number;
+  have_files: string;
+}
+
+/**
+ * Driven by the (project, site, status, priority) index of the wanting side,
+ * so the next batch is an index range scan whatever the size of the project.
+ * A representation partly IN_PROGRESS still has queued files to hand out.
+ */
+export function findWork(db: Database, project: string, query: WorkQuery): WorkItem[] {
+  const [want, have] =
+    query.direction === "download"
+      ? [query.localSite, query.remoteSite]
+      : [query.remoteSite, query.localSite];
+  const rows = db
+    .prepare<Record<string, string | number>, WorkRow>(
+      `SELECT w.representation_id, r.version_id,
+              w.site AS want_site, w.priority AS want_priority, w.status AS want_status, w.files AS want_files,
+              h.site AS have_site, h.priority AS have_priority, h.status AS have_status, h.files AS have_files
+       FROM sync_state w INDEXED BY sync_state_work
+       JOIN sync_state h ON h.project = w.project AND h.representation_id = w.representation_id AND h.site = @have
+       JOIN representations r ON r.id = w.representation_id
+       WHERE w.project = @project AND w.site = @want AND w.status IN (@queued, @inProgress) AND h.status = @ok
+         AND NOT EXISTS (SELECT 1 FROM pauses p WHERE p.kind = 'representation' AND p.project = w.project
+                         AND p.representation_id = w.representation_id)
+       ORDER BY w.status DESC, w.priority DESC
+       LIMIT @limit`,
+    )
+    .all({
+      project,
+      want,
+      have,
+      queued: SyncStatus.QUEUED,
+      inProgress: SyncStatus.IN_PROGRESS,
+      ok: SyncStatus.OK,
+      limit: query.limit,
+    });
+  rows.sort((a, b) => b.want_priority - a.want_priority);
+  const files = filesOf(
+    db,
+    rows.map((r) => r.representation_id),
+  );
+  return rows.map((row) => {
+    const wanting = state(
+      row.representation_id,
+      row.want_site,
+      row.want_priority,
+      row.want_status,
+      row.want_files,
+    );
+    const having = state(
+      row.representation_id,
+      row.have_site,
+      row.have_priority,
+      row.have_status,
+      row.have_files,
+    );
+    return {
+      representationId: row.representation_id,
+      versionId: row.version_id,
+      priority: row.want_priority,
+      files: files.get(row.representation_id) ?? [],
+      local: query.direction === "download" ? wanting : having,
+      remote: query.direction === "download" ? having : wanting,
+    };
+  });
+}
+
+function state(
+  representationId: string,
+  site: string,
+  priority: number,
+  status: number,
+  files: string,
+): SiteState {
+  return {
+    representationId,
+    site,
+    priority,
+    status: status as SyncStatus,
+    files: JSON.parse(files) as FileState[],
+  };
+}
+
+export function claimFiles(
+  db: Database,
+  project: string,
+  representationId: string,
+  site: string,
+  fileIds: string[],
+  owner: string,
+  leaseMs: number,
+): string[] {
+  const now = Date.now();
+  const claim = db.prepare(
+    `INSERT INTO claims (project, representation_id, site, file_id, owner, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (project, representation_id, site, file_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+     WHERE claims.owner = excluded.owner OR claims.expires_at < ?`,
+  );
+  // IMMEDIATE: the write lock is taken up front, so two processes cannot both see a file free.
+  return db
+    .transaction(() =>
+      fileIds.filter(
+        (id) => claim.run(project, representationId, site, id, owner, now + leaseMs, now).changes > 0,
+      ),
+    )
+    .immediate();
+}
+
+export function renewClaims(db: Database, owner: string, leaseMs: number): void {
+  db.prepare("UPDATE claims SET expires_at = ? WHERE owner = ?").run(Date.now() + leaseMs, owner);
+}
+
+export function releaseClaims(
+  db: Database,
+  owner: string,
+  target?: { project: string; representationId: string; site: string; fileIds?: string[] },
+): void {
+  if (!target) {
+    db.prepare("DELETE FROM claims WHERE owner = ?").run(owner);
+    return;
+  }
+  db.prepare(
+    `DELETE FROM claims WHERE owner = @owner AND project = @project AND representation_id = @representationId AND site = @site
+       AND (@fileIds IS NULL OR file_id IN (SELECT value FROM json_each(@fileIds)))`,
+  ).run({
+    owner,
+    project: target.project,
+    representationId: target.representationId,
+    site: target.site,
+    fileIds: target.fileIds ? JSON.stringify(target.fileIds) : null,
+  });
+}
+
+export function getClaims(db: Database, project: string, representationId: string, site: string): Claim[] {
+  return db
+    .prepare<[string, string, string], { file_id: string; owner: string; expires_at: number }>(
+      "SELECT file_id, owner, expires_at FROM claims WHERE project = ? AND representation_id = ? AND site = ?",
+    )
+    .all(project, representationId, site)
+    .map((r) => ({ representationId, site, fileId: r.file_id, owner: r.owner, expiresAt: r.expires_at }));
+}
+
+function pauseKey(target: PauseTarget): [string, string, string] {
+  switch (target.kind) {
+    case "service":
+      return ["service", "", ""];
+    case "project":
+      return ["project", target.project, ""];
+    case "representation":
+      return ["representation", target.project, target.representationId];
+  }
+}
+
+export function setPaused(db: Database, target: PauseTarget, paused: boolean): void {
+  const [kind, project, representationId] = pauseKey(target);
+  if (paused) {
+    db.prepare(
+      "INSERT OR IGNORE INTO pauses (kind, project, representation_id, paused_at) VALUES (?, ?, ?, ?)",
+    ).run(kind, project, representationId, Date.now());
+  } else {
+    db.prepare("DELETE FROM pauses WHERE kind = ? AND project = ? AND representation_id = ?").run(
+      kind,
+      project,
+      representationId,
+    );
+  }
+}
+
+export function getPauses(db: Database): PauseTarget[] {
+  return db
+    .prepare<[], { kind: string; project: string; representation_id: string }>(
+      "SELECT kind, project, representation_id FROM pauses ORDER BY kind, project, representation_id",
+    )
+    .all()
+    .map((r): PauseTarget => {
+      if (r.kind === "service") return { kind: "service" };
+      if (r.kind === "project") return { kind: "project", project: r.project };
+      return { kind: "representation", project: r.project, representationId: r.representation_id };
+    });
+}
