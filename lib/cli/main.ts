@@ -5,10 +5,14 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerInit } from "./commands/init.js";
+import { registerPause } from "./commands/pause.js";
 import { registerProject } from "./commands/project.js";
 import { registerPublish } from "./commands/publish.js";
+import { registerService } from "./commands/service.js";
 import { registerSite } from "./commands/site.js";
 import { registerStatus } from "./commands/status.js";
+import { registerSync } from "./commands/sync.js";
+import { registerValidate } from "./commands/validate.js";
 import { reportError } from "./output.js";
 
 export function buildProgram(): Command {
@@ -24,6 +28,10 @@ export function buildProgram(): Command {
   registerPublish(program);
   registerStatus(program);
   registerSite(program);
+  registerSync(program);
+  registerService(program);
+  registerPause(program);
+  registerValidate(program);
   return program;
 }
 

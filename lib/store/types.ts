@@ -299,6 +299,8 @@ export interface StateStore {
     target?: { project: string; representationId: string; site: string; fileIds?: string[] },
   ): Promise<void>;
   getClaims(project: string, representationId: string, site: string): Promise<Claim[]>;
+  /** Every owner holding claims, to find those left by dead processes. */
+  getClaimOwners(): Promise<string[]>;
   setPaused(target: PauseTarget, paused: boolean): Promise<void>;
   getPauses(): Promise<PauseTarget[]>;
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { wakeServices } from "../../service/wake.js";
 import { addSite, removeSite, resetSite, type SiteTarget } from "../../state/site-operations.js";
 import { statusName } from "../../store/status.js";
 import { type CommonOptions, printResult } from "../output.js";
@@ -39,9 +40,11 @@ export function registerSite(program: Command): void {
           force: options.force ?? false,
           ...(options.priority === undefined ? {} : { priority: options.priority }),
         });
+        // A running service picks the new work up now rather than after loop_delay.
+        const wokenServices = await wakeServices(context.home);
         printResult(
           options,
-          result,
+          { ...result, wokenServices },
           () => `${options.representation} on ${result.site}: ${statusName(result.status)}`,
         );
       });

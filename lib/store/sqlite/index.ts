@@ -57,6 +57,7 @@ export function openSqliteStore(file: string): Store {
     renewClaims: (owner, leaseMs) => run(() => work.renewClaims(db, owner, leaseMs)),
     releaseClaims: (owner, target) => run(() => work.releaseClaims(db, owner, target)),
     getClaims: (project, id, site) => run(() => work.getClaims(db, project, id, site)),
+    getClaimOwners: () => run(() => work.getClaimOwners(db)),
     setPaused: (target, paused) => run(() => work.setPaused(db, target, paused)),
     getPauses: () => run(() => work.getPauses(db)),
     close: () =>

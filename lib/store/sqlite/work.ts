@@ -159,6 +159,13 @@ export function getClaims(db: Database, project: string, representationId: strin
     .map((r) => ({ representationId, site, fileId: r.file_id, owner: r.owner, expiresAt: r.expires_at }));
 }
 
+export function getClaimOwners(db: Database): string[] {
+  return db
+    .prepare<[], { owner: string }>("SELECT DISTINCT owner FROM claims ORDER BY owner")
+    .all()
+    .map((r) => r.owner);
+}
+
 function pauseKey(target: PauseTarget): [string, string, string] {
   switch (target.kind) {
     case "service":

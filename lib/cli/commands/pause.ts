@@ -1,0 +1,61 @@
+import type { Command } from "commander";
+import { requireProject } from "../../context.js";
+import { InputError } from "../../errors.js";
+import type { PauseTarget } from "../../store/types.js";
+import { type CommonOptions, printResult } from "../output.js";
+import { withCommonOptions, withContext } from "./common.js";
+
+interface PauseOptions extends CommonOptions {
+  project?: string;
+  representation?: string;
+  service?: boolean;
+}
+
+function register(program: Command, name: "pause" | "unpause", paused: boolean): void {
+  withCommonOptions(
+    program
+      .command(name)
+      .description(`${name} syncing of a representation, a project or the whole service (kept in the store)`)
+      .option("--project <name>", "project name")
+      .option("--representation <id>", "one representation of the project")
+      .option("--service", "every sync service and loop of this store"),
+  ).action(async (options: PauseOptions) => {
+    if (Boolean(options.service) === Boolean(options.project)) {
+      throw new InputError(`${name}: give either --project (optionally with --representation) or --service`);
+    }
+    await withContext(options, async (context) => {
+      let target: PauseTarget = { kind: "service" };
+      if (options.project) {
+        const project = await requireProject(context, options.project);
+        target = { kind: "project", project: project.name };
+        if (options.representation) {
+          const [found] = await context.store.getRepresentations(project.name, {
+            ids: [options.representation],
+          });
+          if (!found)
+            throw new InputError(
+              `--representation: unknown representation "${options.representation}" in project "${project.name}"`,
+            );
+          target = { kind: "representation", project: project.name, representationId: found.id };
+        }
+      }
+      await context.store.setPaused(target, paused);
+      printResult(
+        options,
+        { ...target, paused },
+        () => `${paused ? "paused" : "unpaused"} ${describe(target)}`,
+      );
+    });
+  });
+}
+
+function describe(target: PauseTarget): string {
+  if (target.kind === "service") return "the sync service";
+  if (target.kind === "project") return `project ${target.project}`;
+  return `representation ${target.representationId} of ${target.project}`;
+}
+
+export function registerPause(program: Command): void {
+  register(program, "pause", true);
+  register(program, "unpause", false);
+}

@@ -1,0 +1,37 @@
+import type { Command } from "commander";
+import { checkSiteId } from "../../home.js";
+import { createLogger } from "../../log.js";
+import { runLoop } from "../../service/service.js";
+import type { CommonOptions } from "../output.js";
+import { progressRenderer } from "../progress.js";
+import { stopSignal, withCommonOptions, withContext } from "./common.js";
+
+interface ServiceOptions extends CommonOptions {
+  activeSite: string;
+}
+
+export function registerService(program: Command): void {
+  withCommonOptions(
+    program
+      .command("syncservice")
+      .description("background sync for a site over every enabled project; SIGINT/SIGTERM stop it cleanly")
+      .requiredOption("--active-site, --active_site <site>", "the site this service syncs for (e.g. studio)"),
+  ).action(async (options: ServiceOptions) => {
+    checkSiteId(options.activeSite, "--active-site");
+    await withContext(options, async (context) => {
+      const logger = createLogger({ verbose: options.verbose ?? false });
+      const progress = progressRenderer(!options.json);
+      const site = options.activeSite;
+      logger.info({ site, home: context.home }, "sync service started");
+      await runLoop({
+        context,
+        site,
+        logger,
+        signal: stopSignal(logger),
+        wakeable: true,
+        onEvent: progress.onEvent,
+      });
+      progress.stop();
+    });
+  });
+}

@@ -1,0 +1,257 @@
+/**
+ * "Bring these representations to this site now, with the highest priority,
+ * and tell me when they are there or why not": the engine's entry point for
+ * the prelaunch hook. It queues the missing files on the active site, claims
+ * and moves them through the same transfer path as the loop, and waits for
+ * files another process (a running service) already claimed, woken by the
+ * files arriving or by that process's claim expiring: no polling. It fails
+ * when a file reaches retry_cnt, when the remote site does not have it, or at
+ * the timeout, and leaves nothing partial behind.
+ */
+import { type FSWatcher, watch } from "node:fs";
+import path from "node:path";
+import { type AnatomyRoots, fillRootless } from "../anatomy/roots.js";
+import { InputError, TransferError } from "../errors.js";
+import { resolveProjectSites } from "../settings/sites.js";
+import { SyncStatus, statusName } from "../store/status.js";
+import type { Representation, SiteState } from "../store/types.js";
+import type { SyncEngine } from "./engine.js";
+import { closePair, resolvePair, type SyncPair } from "./pair.js";
+import type { FileJob } from "./types.js";
+
+export const BRING_PRIORITY = 100;
+
+export interface BringRequest {
+  project: string;
+  representationIds: string[];
+  priority?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface BroughtFile {
+  representationId: string;
+  fileId: string;
+  /** The file's path on the active site. */
+  path: string;
+  how: "present" | "transferred" | "transferred-elsewhere";
+}
+
+export interface BringReport {
+  activeSite: string;
+  remoteSite: string;
+  files: BroughtFile[];
+}
+
+export async function bring(engine: SyncEngine, request: BringRequest): Promise<BringReport> {
+  const { store, settings, ownSite, platform } = engine.options;
+  const project = await store.getProject(request.project);
+  if (!project) throw new InputError(`unknown project "${request.project}"`);
+  const representations = await store.getRepresentations(project.name, { ids: request.representationIds });
+  const missing = request.representationIds.filter((id) => !representations.some((r) => r.id === id));
+  if (missing.length)
+    throw new InputError(`unknown representation(s) ${missing.join(", ")} in project "${project.name}"`);
+  const sites = resolveProjectSites(
+    settings.forProject(project.name),
+    project.anatomy.roots as AnatomyRoots,
+    ownSite,
+    platform,
+  );
+  const active = sites.sites.get(sites.activeSite);
+  if (!active) throw new InputError(`active site "${sites.activeSite}" is not configured`);
+  const pathOn = (rootless: string) => fillRootless(rootless, active.roots);
+
+  const states = await store.getSiteStates(project.name, request.representationIds, [
+    sites.activeSite,
+    sites.remoteSite,
+  ]);
+  const need = neededFiles(representations, states, sites.activeSite);
+  const present: BroughtFile[] = representations.flatMap((r) =>
+    r.files
+      .filter((f) => !need.some((n) => n.representation.id === r.id && n.fileId === f.id))
+      .map((f) => ({ representationId: r.id, fileId: f.id, path: pathOn(f.path), how: "present" as const })),
+  );
+  const report = { activeSite: sites.activeSite, remoteSite: sites.remoteSite, files: present };
+  if (need.length === 0) return report;
+  if (sites.activeSite === sites.remoteSite) {
+    throw new TransferError(
+      `${need.length} file(s) are not on site "${sites.activeSite}" (first: ${need[0]?.name}) and it is also the remote site, so nothing can bring them`,
+    );
+  }
+  checkRemoteHasThem(need, states, sites.remoteSite);
+
+  const timeout = request.timeoutMs === undefined ? undefined : AbortSignal.timeout(request.timeoutMs);
+  const signal = AbortSignal.any([request.signal, timeout].filter((s): s is AbortSignal => s !== undefined));
+  const resolved = await resolvePair(project, settings, ownSite, platform, { requireOwnActiveSite: false });
+  if (!resolved.ok)
+    throw new TransferError(`cannot bring files to "${sites.activeSite}": ${resolved.reason}`);
+  const pair = resolved.pair;
+  try {
+    const priority = request.priority ?? BRING_PRIORITY;
+    for (const representation of representations) {
+      const files = need.filter((n) => n.representation.id === representation.id);
+      if (files.length === 0) continue;
+      await store.setSiteState(project.name, representation.id, sites.activeSite, {
+        files: files.map((f) => ({ fileId: f.fileId, status: SyncStatus.QUEUED, size: 0, retries: 0 })),
+        priority,
+      });
+    }
+    const brought = await moveAll(engine, pair, need, signal, priority, () =>
+      timeout?.aborted ? `timed out after ${(request.timeoutMs ?? 0) / 1000} s` : "stopped",
+    );
+    report.files.push(...brought);
+    return report;
+  } finally {
+    await closePair(pair);
+  }
+}
+
+interface Needed {
+  representation: Representation;
+  fileId: string;
+  name: string;
+}
+
+function neededFiles(representations: Representation[], states: SiteState[], site: string): Needed[] {
+  return representations.flatMap((representation) => {
+    const state = states.find((s) => s.representationId === representation.id && s.site === site);
+    return representation.files
+      .filter((file) => state?.files.find((f) => f.fileId === file.id)?.status !== SyncStatus.OK)
+      .map((file) => ({ representation, fileId: file.id, name: file.name }));
+  });
+}
+
+function checkRemoteHasThem(need: Needed[], states: SiteState[], remote: string): void {
+  for (const item of need) {
+    const state = states.find((s) => s.representationId === item.representation.id && s.site === remote);
+    const status = state?.files.find((f) => f.fileId === item.fileId)?.status ?? SyncStatus.NA;
+    if (status !== SyncStatus.OK) {
+      throw new TransferError(
+        `${item.name} of representation ${item.representation.id} is not available on the remote site "${remote}" (${statusName(status)})`,
+      );
+    }
+  }
+}
+
+async function moveAll(
+  engine: SyncEngine,
+  pair: SyncPair,
+  need: Needed[],
+  signal: AbortSignal,
+  priority: number,
+  why: () => string,
+): Promise<BroughtFile[]> {
+  const done: BroughtFile[] = [];
+  let pending = need.map((n) => jobFor(pair, n));
+  while (pending.length > 0) {
+    if (signal.aborted)
+      throw new TransferError(
+        `${why()}: ${pending.length} file(s) did not arrive (first: ${pending[0]?.file.name})`,
+      );
+    const { jobs } = await engine.claim(pending);
+    const outcomes = await engine.run(pair, jobs, signal, priority);
+    const failed = outcomes.filter((o) => o.status === "failed");
+    if (failed.length > 0) {
+      throw new TransferError(
+        failed.map((f) => `${f.job.file.name}: FAILED after ${f.retries} tries: ${f.message}`).join("; "),
+      );
+    }
+    if (outcomes.some((o) => o.status === "aborted")) continue;
+    for (const o of outcomes) done.push(brought(o.job, "transferred"));
+    const mine = new Set(jobs.map((j) => j.file.id));
+    let others = pending.filter((j) => !mine.has(j.file.id));
+    if (others.length === 0) break;
+    // Held by another process: wait for the files to land, or for its claims to lapse.
+    const arrived = await waitForOthers(engine, others, signal);
+    for (const job of others.filter((j) => arrived.ok.has(j.file.id)))
+      done.push(brought(job, "transferred-elsewhere"));
+    if (arrived.failed.length) {
+      throw new TransferError(
+        arrived.failed.map((f) => `${f.name}: FAILED in another process: ${f.message}`).join("; "),
+      );
+    }
+    others = others.filter((j) => !arrived.ok.has(j.file.id));
+    pending = others;
+  }
+  return done;
+}
+
+function jobFor(pair: SyncPair, item: Needed): FileJob {
+  const file = item.representation.files.find((f) => f.id === item.fileId);
+  if (!file) throw new InputError(`file ${item.fileId} is not in representation ${item.representation.id}`);
+  return {
+    project: pair.project.name,
+    representationId: item.representation.id,
+    file,
+    direction: "download",
+    targetSite: pair.active.name,
+    sourceSite: pair.remote.name,
+    localPath: fillRootless(file.path, pair.active.roots),
+    remotePath: fillRootless(file.path, pair.remote.roots),
+    retries: 0,
+  };
+}
+
+function brought(job: FileJob, how: BroughtFile["how"]): BroughtFile {
+  return { representationId: job.representationId, fileId: job.file.id, path: job.localPath, how };
+}
+
+async function filesNowOk(engine: SyncEngine, jobs: FileJob[]) {
+  const first = jobs[0] as FileJob;
+  const ids = [...new Set(jobs.map((j) => j.representationId))];
+  const states = await engine.options.store.getSiteStates(first.project, ids, [first.targetSite]);
+  const ok = new Set<string>();
+  const failed: Array<{ name: string; message: string }> = [];
+  for (const job of jobs) {
+    const file = states
+      .find((s) => s.representationId === job.representationId)
+      ?.files.find((f) => f.fileId === job.file.id);
+    if (file?.status === SyncStatus.OK) ok.add(job.file.id);
+    else if (file?.status === SyncStatus.FAILED)
+      failed.push({ name: job.file.name, message: file.message ?? "" });
+  }
+  return { ok, failed };
+}
+
+/**
+ * Waits until a file held by another process lands (its final rename shows in
+ * the watched folder), that process's earliest claim expires, or the signal
+ * aborts; then says which files are OK or FAILED now. The state is read once
+ * after the watchers are set, so a file that landed just before is not missed.
+ */
+async function waitForOthers(engine: SyncEngine, jobs: FileJob[], signal: AbortSignal) {
+  const first = jobs[0] as FileJob;
+  const claims = (
+    await Promise.all(
+      [...new Set(jobs.map((j) => j.representationId))].map((id) =>
+        engine.options.store.getClaims(first.project, id, first.targetSite),
+      ),
+    )
+  ).flat();
+  const expiry = Math.min(...claims.map((c) => c.expiresAt), Date.now() + engine.leaseMs);
+  const names = new Set(jobs.map((j) => path.basename(j.localPath)));
+  const watchers: FSWatcher[] = [];
+  let wake = () => {};
+  const woken = new Promise<void>((resolve) => {
+    wake = resolve;
+  });
+  for (const dir of new Set(jobs.map((j) => path.dirname(j.localPath)))) {
+    try {
+      watchers.push(watch(dir, (_event, name) => name && names.has(name.toString()) && wake()));
+    } catch {
+      // The folder does not exist yet: the claim expiry wakes us instead.
+    }
+  }
+  const timer = setTimeout(wake, Math.max(0, expiry - Date.now()) + 50);
+  signal.addEventListener("abort", wake, { once: true });
+  try {
+    const now = await filesNowOk(engine, jobs);
+    if (now.ok.size > 0 || now.failed.length > 0) return now;
+    await woken;
+    return await filesNowOk(engine, jobs);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", wake);
+    for (const watcher of watchers) watcher.close();
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * The sync engine (DOMAIN.md "The engine loop"). A pass plans each enabled,
+ * unpaused project (uploads first, then downloads, up to the remote
+ * provider's batch limit), claims the files, and runs them through the one
+ * transfer path. The engine knows no terminal and does not know who asks:
+ * callers listen to its events.
+ */
+
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import { batchLimitOf } from "../../providers/registry.js";
+import type { Platform } from "../anatomy/roots.js";
+import { fillRootless } from "../anatomy/roots.js";
+import type { Settings } from "../settings/load.js";
+import { SyncStatus } from "../store/status.js";
+import type { FileState, Project, Store, WorkItem } from "../store/types.js";
+import { retryBaseMs } from "./backoff.js";
+import { closePair, resolvePair, type SyncPair } from "./pair.js";
+import { StateRecorder } from "./recorder.js";
+import { runJobs } from "./runner.js";
+import type { Direction, EngineEvent, EngineListener, FileJob, PassReport, ProjectReport } from "./types.js";
+
+export interface EngineOptions {
+  store: Store;
+  settings: Settings;
+  /** This process's own site: the workstation's site id, or the site a service runs for. */
+  ownSite: string;
+  platform: Platform;
+  /** Files transferred at once (default 8). */
+  concurrency?: number;
+  retryBaseMs?: number;
+  /** How long a claim lives without a heartbeat (default 30 s). */
+  leaseMs?: number;
+}
+
+export class SyncEngine {
+  readonly owner: string;
+  private readonly listeners = new Set<EngineListener>();
+  private readonly concurrency: number;
+  private readonly baseMs: number;
+  readonly leaseMs: number;
+
+  constructor(readonly options: EngineOptions) {
+    this.owner = `${os.hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`;
+    this.concurrency = options.concurrency ?? 8;
+    this.baseMs = options.retryBaseMs ?? retryBaseMs();
+    this.leaseMs = options.leaseMs ?? 30_000;
+  }
+
+  on(listener: EngineListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: EngineEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** One pass over the given projects (default: every project in the catalog). */
+  async runPass(options: { projects?: string[]; signal?: AbortSignal } = {}): Promise<PassReport> {
+    const { store } = this.options;
+    const signal = options.signal ?? new AbortController().signal;
+    const pauses = await store.getPauses();
+    const all = await store.listProjects();
+    const wanted = options.projects ? all.filter((p) => options.projects?.includes(p.name)) : all;
+    const report: PassReport = { projects: [] };
+    for (const project of wanted) {
+      if (signal.aborted) break;
+      let reason: string | undefined;
+      if (pauses.some((p) => p.kind === "service")) reason = "the sync service is paused";
+      else if (pauses.some((p) => p.kind === "project" && p.project === project.name))
+        reason = "the project is paused";
+      const projectReport = reason ? skipped(project.name, reason) : await this.syncProject(project, signal);
+      if (projectReport.skipped)
+        this.emit({ type: "project-skipped", project: project.name, reason: projectReport.skipped });
+      report.projects.push(projectReport);
+    }
+    return report;
+  }
+
+  private async syncProject(project: Project, signal: AbortSignal): Promise<ProjectReport> {
+    const resolved = await resolvePair(
+      project,
+      this.options.settings,
+      this.options.ownSite,
+      this.options.platform,
+    );
+    if (!resolved.ok) return skipped(project.name, resolved.reason);
+    const { pair } = resolved;
+    try {
+      const limit = batchLimitOf(pair.remote.provider);
+      const query = { localSite: pair.active.name, remoteSite: pair.remote.name, limit };
+      const uploads = await this.options.store.findWork(project.name, { ...query, direction: "upload" });
+      const downloads =
+        uploads.length < limit
+          ? await this.options.store.findWork(project.name, {
+              ...query,
+              direction: "download",
+              limit: limit - uploads.length,
+            })
+          : [];
+      const candidates = [...jobsFor(pair, uploads, "upload"), ...jobsFor(pair, downloads, "download")];
+      const { jobs, claimedElsewhere } = await this.claim(candidates);
+      this.emit({
+        type: "project-start",
+        project: project.name,
+        activeSite: pair.active.name,
+        remoteSite: pair.remote.name,
+        files: jobs.length,
+        bytes: jobs.reduce((sum, j) => sum + j.file.size, 0),
+      });
+      const outcomes = await this.run(pair, jobs, signal);
+      return {
+        project: project.name,
+        activeSite: pair.active.name,
+        remoteSite: pair.remote.name,
+        outcomes,
+        claimedElsewhere,
+      };
+    } finally {
+      await closePair(pair);
+    }
+  }
+
+  /** Claims jobs' files in the store; one job per target path (a path is moved once per pass). */
+  async claim(candidates: FileJob[]): Promise<{ jobs: FileJob[]; claimedElsewhere: number }> {
+    const seen = new Set<string>();
+    const unique = candidates.filter((job) => {
+      const key = `${job.targetSite}\u0000${job.direction === "download" ? job.localPath : job.remotePath}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    const groups = new Map<string, FileJob[]>();
+    for (const job of unique) {
+      const key = `${job.project}\u0000${job.representationId}\u0000${job.targetSite}`;
+      groups.set(key, [...(groups.get(key) ?? []), job]);
+    }
+    const jobs: FileJob[] = [];
+    for (const group of groups.values()) {
+      const first = group[0] as FileJob;
+      const claimed = new Set(
+        await this.options.store.claimFiles(
+          first.project,
+          first.representationId,
+          first.targetSite,
+          group.map((j) => j.file.id),
+          this.owner,
+          this.leaseMs,
+        ),
+      );
+      jobs.push(...group.filter((j) => claimed.has(j.file.id)));
+    }
+    return { jobs, claimedElsewhere: unique.length - jobs.length };
+  }
+
+  /** Runs claimed jobs with a claim heartbeat, then releases the claims. */
+  async run(pair: SyncPair, jobs: FileJob[], signal: AbortSignal, priority?: number) {
+    if (jobs.length === 0) return [];
+    const { store } = this.options;
+    const heartbeat = setInterval(
+      () => void store.renewClaims(this.owner, this.leaseMs).catch(() => undefined),
+      this.leaseMs / 3,
+    );
+    heartbeat.unref();
+    try {
+      return await runJobs(jobs, {
+        recorder: new StateRecorder(store, pair.sites, priority),
+        remoteProvider: pair.remoteProvider,
+        retryCnt: pair.retryCnt,
+        retryBaseMs: this.baseMs,
+        concurrency: this.concurrency,
+        signal,
+        emit: (event) => this.emit(event),
+      });
+    } finally {
+      clearInterval(heartbeat);
+      for (const job of jobs) {
+        await store.releaseClaims(this.owner, {
+          project: job.project,
+          representationId: job.representationId,
+          site: job.targetSite,
+          fileIds: [job.file.id],
+        });
+      }
+    }
+  }
+}
+
+function skipped(project: string, reason: string): ProjectReport {
+  return { project, skipped: reason, outcomes: [], claimedElsewhere: 0 };
+}
+
+/**
+ * The files of work items that can move now: the receiving side wants them
+ * (QUEUED, or IN_PROGRESS left by a stopped process), the other side has them
+ * (OK), and retries are below retry_cnt.
+ */
+export function jobsFor(pair: SyncPair, items: WorkItem[], direction: Direction): FileJob[] {
+  const jobs: FileJob[] = [];
+  for (const item of items) {
+    const wanting = direction === "download" ? item.local : item.remote;
+    const having = direction === "download" ? item.remote : item.local;
+    const wantFiles = byId(wanting?.files);
+    const haveFiles = byId(having?.files);
+    for (const file of item.files) {
+      const want = wantFiles.get(file.id);
+      const have = haveFiles.get(file.id);
+      if (!want || !have || have.status !== SyncStatus.OK) continue;
+      if (want.status !== SyncStatus.QUEUED && want.status !== SyncStatus.IN_PROGRESS) continue;
+      if (want.retries >= pair.retryCnt) continue;
+      jobs.push({
+        project: pair.project.name,
+        representationId: item.representationId,
+        file,
+        direction,
+        targetSite: direction === "download" ? pair.active.name : pair.remote.name,
+        sourceSite: direction === "download" ? pair.remote.name : pair.active.name,
+        localPath: fillRootless(file.path, pair.active.roots),
+        remotePath: fillRootless(file.path, pair.remote.roots),
+        retries: want.retries,
+      });
+    }
+  }
+  return jobs;
+}
+
+function byId(files: FileState[] | undefined): Map<string, FileState> {
+  return new Map((files ?? []).map((f) => [f.fileId, f]));
+}

@@ -1,0 +1,109 @@
+/**
+ * Writes what transfers do into the sync state: IN_PROGRESS when a file
+ * starts, progress at most every 2 seconds per file, and results batched per
+ * representation (one store write for all its files). After every change the
+ * target site's alternative sites get the same state (AYON's
+ * handle_alternate_site): they see the same storage.
+ */
+import { alternativesOf, type ProjectSites } from "../settings/sites.js";
+import { SyncStatus } from "../store/status.js";
+import type { FileStateUpdate, Store } from "../store/types.js";
+import type { FileJob, FileOutcome } from "./types.js";
+
+export const PROGRESS_INTERVAL_MS = 2000;
+
+export class StateRecorder {
+  private readonly lastProgress = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly sites: ProjectSites,
+    private readonly priority?: number,
+  ) {}
+
+  /** Marks files as being transferred. */
+  async started(jobs: FileJob[]): Promise<void> {
+    await this.write(
+      jobs,
+      jobs.map((job) => ({
+        fileId: job.file.id,
+        status: SyncStatus.IN_PROGRESS,
+        size: 0,
+        retries: job.retries,
+        progress: 0,
+      })),
+    );
+  }
+
+  /** Progress of one file, dropped when the last write for that file is less than 2 s old. */
+  async progress(job: FileJob, transferred: number, total: number, retries: number): Promise<void> {
+    const key = `${job.representationId}/${job.targetSite}/${job.file.id}`;
+    const now = Date.now();
+    if (now - (this.lastProgress.get(key) ?? 0) < PROGRESS_INTERVAL_MS) return;
+    this.lastProgress.set(key, now);
+    await this.write(
+      [job],
+      [
+        {
+          fileId: job.file.id,
+          status: SyncStatus.IN_PROGRESS,
+          size: transferred,
+          retries,
+          progress: total ? transferred / total : 1,
+        },
+      ],
+    );
+  }
+
+  /** A failed attempt that will be retried: the count and message show in status meanwhile. */
+  async retrying(job: FileJob, retries: number, message: string): Promise<void> {
+    await this.write(
+      [job],
+      [{ fileId: job.file.id, status: SyncStatus.IN_PROGRESS, size: 0, retries, message }],
+    );
+  }
+
+  async finished(outcomes: FileOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    await this.write(
+      outcomes.map((o) => o.job),
+      outcomes.map((outcome): FileStateUpdate => {
+        const fileId = outcome.job.file.id;
+        if (outcome.status === "ok")
+          return { fileId, status: SyncStatus.OK, size: outcome.bytes, progress: 1 };
+        if (outcome.status === "failed") {
+          return {
+            fileId,
+            status: SyncStatus.FAILED,
+            size: 0,
+            retries: outcome.retries,
+            message: outcome.message,
+          };
+        }
+        // Interrupted, not failed: back in the queue with the retries it had.
+        return { fileId, status: SyncStatus.QUEUED, size: 0, retries: outcome.job.retries };
+      }),
+      true,
+    );
+  }
+
+  /** Groups updates by representation and target site: one store write each. */
+  private async write(jobs: FileJob[], updates: FileStateUpdate[], mirror = false): Promise<void> {
+    const groups = new Map<string, { job: FileJob; updates: FileStateUpdate[] }>();
+    jobs.forEach((job, index) => {
+      const key = `${job.representationId}\u0000${job.targetSite}`;
+      const group = groups.get(key) ?? { job, updates: [] };
+      group.updates.push(updates[index] as FileStateUpdate);
+      groups.set(key, group);
+    });
+    for (const { job, updates: files } of groups.values()) {
+      const options = { files, ...(this.priority === undefined ? {} : { priority: this.priority }) };
+      await this.store.setSiteState(job.project, job.representationId, job.targetSite, options);
+      // Only settled states are mirrored: progress on an alternative site would be noise.
+      const alternatives = mirror ? alternativesOf(this.sites, job.targetSite) : [];
+      for (const alternative of alternatives) {
+        await this.store.setSiteState(job.project, job.representationId, alternative, { files });
+      }
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/** What the engine tells its callers (CLI, service, hook): events while it works and reports when done. */
+import type { RepresentationFile } from "../store/types.js";
+
+export type Direction = "upload" | "download";
+
+/** One file to move between the engine's own site and the remote site. */
+export interface FileJob {
+  project: string;
+  representationId: string;
+  file: RepresentationFile;
+  direction: Direction;
+  /** The site that receives the file (its state changes). */
+  targetSite: string;
+  sourceSite: string;
+  /** Path on this machine (the own site). */
+  localPath: string;
+  /** Path on the remote site, in its provider's namespace. */
+  remotePath: string;
+  /** Retries already spent on this file on the target site. */
+  retries: number;
+}
+
+export type FileOutcome =
+  | { status: "ok"; job: FileJob; bytes: number }
+  | { status: "failed"; job: FileJob; retries: number; message: string }
+  | { status: "aborted"; job: FileJob };
+
+export type EngineEvent =
+  | { type: "project-skipped"; project: string; reason: string }
+  | {
+      type: "project-start";
+      project: string;
+      activeSite: string;
+      remoteSite: string;
+      files: number;
+      bytes: number;
+    }
+  | { type: "file-start"; job: FileJob }
+  | { type: "file-progress"; job: FileJob; transferred: number; total: number }
+  | { type: "file-retry"; job: FileJob; retries: number; message: string; delayMs: number }
+  | { type: "file-done"; outcome: FileOutcome };
+
+export type EngineListener = (event: EngineEvent) => void;
+
+export interface ProjectReport {
+  project: string;
+  activeSite?: string;
+  remoteSite?: string;
+  skipped?: string;
+  outcomes: FileOutcome[];
+  /** Files another process holds a claim on; left to it. */
+  claimedElsewhere: number;
+}
+
+export interface PassReport {
+  projects: ProjectReport[];
+}
+
+export function failures(report: PassReport): Array<Extract<FileOutcome, { status: "failed" }>> {
+  return report.projects.flatMap((p) => p.outcomes.filter((o) => o.status === "failed"));
+}

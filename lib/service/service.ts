@@ -1,0 +1,144 @@
+/**
+ * The sync loop: passes every `loop_delay` seconds, or at once when woken
+ * (a loopback HTTP request with the home's token: the hook and `site add` do
+ * this), until the signal aborts. Aborting stops in-flight transfers (their
+ * temporary files are removed and their files go back to QUEUED), releases
+ * the claims and unregisters the service.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Context } from "../context.js";
+import { SyncEngine } from "../engine/engine.js";
+import { recoverInterrupted } from "../engine/recover.js";
+import type { EngineListener, PassReport } from "../engine/types.js";
+import type { Logger } from "../log.js";
+import { registerService, serviceToken, unregisterService } from "./wake.js";
+
+export interface LoopOptions {
+  context: Context;
+  /** The site this loop works for (its own site). */
+  site: string;
+  logger: Logger;
+  signal: AbortSignal;
+  /** Restrict to these projects (`sync --project`); default every project. */
+  projects?: string[];
+  /** Register a wake endpoint (the service does; a one-project `sync` loop too). */
+  wakeable?: boolean;
+  onEvent?: EngineListener;
+  onPass?: (report: PassReport) => void;
+}
+
+export async function runLoop(options: LoopOptions): Promise<void> {
+  const { context, site, logger, signal } = options;
+  const engine = new SyncEngine({
+    store: context.store,
+    settings: context.settings,
+    ownSite: site,
+    platform: context.platform,
+  });
+  if (options.onEvent) engine.on(options.onEvent);
+  const recovered = await recoverInterrupted(engine);
+  if (recovered.requeued || recovered.releasedOwners)
+    logger.info({ ...recovered }, "recovered interrupted transfers");
+
+  // A wake that lands during a pass or between passes is kept, never lost.
+  let wakePending = false;
+  let wake: (() => void) | undefined;
+  const server = options.wakeable
+    ? await startWakeServer(context.home, site, logger, () => {
+        wakePending = true;
+        wake?.();
+      })
+    : undefined;
+  try {
+    while (!signal.aborted) {
+      wakePending = false;
+      const started = Date.now();
+      const report = await engine.runPass({
+        ...(options.projects ? { projects: options.projects } : {}),
+        signal,
+      });
+      logPass(logger, report, Date.now() - started);
+      options.onPass?.(report);
+      if (signal.aborted || wakePending) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, loopDelayMs(context, report));
+        function done() {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+        signal.addEventListener("abort", done, { once: true });
+      });
+    }
+  } finally {
+    await context.store.releaseClaims(engine.owner);
+    if (server) {
+      unregisterService(context.home, site);
+      await new Promise((resolve) => server.close(resolve));
+    }
+    logger.info({ site }, "sync loop stopped");
+  }
+}
+
+/** The shortest loop_delay among the projects of the pass (AYON's default 60 s). */
+function loopDelayMs(context: Context, report: PassReport): number {
+  const delays = report.projects.map(
+    (p) => context.settings.forProject(p.project).sitesync.config.loop_delay,
+  );
+  return (delays.length ? Math.min(...delays) : 60) * 1000;
+}
+
+function logPass(logger: Logger, report: PassReport, ms: number): void {
+  for (const project of report.projects) {
+    if (project.skipped) {
+      logger.debug({ project: project.project, reason: project.skipped }, "project skipped");
+      continue;
+    }
+    const counts = { ok: 0, failed: 0, aborted: 0 };
+    for (const outcome of project.outcomes) counts[outcome.status] += 1;
+    logger.info(
+      {
+        project: project.project,
+        activeSite: project.activeSite,
+        remoteSite: project.remoteSite,
+        ...counts,
+        claimedElsewhere: project.claimedElsewhere,
+        ms,
+      },
+      "pass done",
+    );
+  }
+}
+
+async function startWakeServer(
+  home: string,
+  site: string,
+  logger: Logger,
+  onWake: () => void,
+): Promise<Server> {
+  const token = serviceToken(home);
+  const server = createServer((request, response) => {
+    if (request.method !== "POST" || request.url !== "/wake") {
+      response.writeHead(404).end();
+      return;
+    }
+    if (request.headers.authorization !== `Bearer ${token}`) {
+      logger.warn({ remote: request.socket.remoteAddress }, "wake request with a wrong token refused");
+      response.writeHead(403).end();
+      return;
+    }
+    onWake();
+    response.writeHead(204).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  registerService(home, { site, pid: process.pid, port });
+  logger.info({ site, port }, "sync service listening for wake requests on 127.0.0.1");
+  return server;
+}
