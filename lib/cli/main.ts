@@ -4,6 +4,7 @@
  * ./commands; this file wires them, the common options and the exit codes.
  */
 import { Command, CommanderError } from "commander";
+import { loadProviderModules } from "../../providers/modules.js";
 import { registerInit } from "./commands/init.js";
 import { registerPause } from "./commands/pause.js";
 import { registerProject } from "./commands/project.js";
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
+    await loadProviderModules();
     await program.parseAsync(argv);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {
