@@ -40,7 +40,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await loadProviderModules();
-    await program.parseAsync(argv);
+    // AYON spells it `syncservice --active_site studio`; both spellings work.
+    await program.parseAsync(argv.map((arg) => arg.replace(/^--active_site(?==|$)/, "--active-site")));
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {
     if (error instanceof CommanderError) {

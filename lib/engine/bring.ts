@@ -9,6 +9,7 @@
  * the timeout, and leaves nothing partial behind.
  */
 import { type FSWatcher, watch } from "node:fs";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { type AnatomyRoots, fillRootless } from "../anatomy/roots.js";
 import { InputError, TransferError } from "../errors.js";
@@ -88,14 +89,6 @@ export async function bring(engine: SyncEngine, request: BringRequest): Promise<
   const pair = resolved.pair;
   try {
     const priority = request.priority ?? BRING_PRIORITY;
-    for (const representation of representations) {
-      const files = need.filter((n) => n.representation.id === representation.id);
-      if (files.length === 0) continue;
-      await store.setSiteState(project.name, representation.id, sites.activeSite, {
-        files: files.map((f) => ({ fileId: f.fileId, status: SyncStatus.QUEUED, size: 0, retries: 0 })),
-        priority,
-      });
-    }
     const brought = await moveAll(engine, pair, need, signal, priority, () =>
       timeout?.aborted ? `timed out after ${(request.timeoutMs ?? 0) / 1000} s` : "stopped",
     );
@@ -148,7 +141,8 @@ async function moveAll(
       throw new TransferError(
         `${why()}: ${pending.length} file(s) did not arrive (first: ${pending[0]?.file.name})`,
       );
-    const { jobs } = await engine.claim(pending);
+    const { jobs, alreadyDone } = await engine.claim(pending);
+    for (const job of alreadyDone) done.push(brought(job, "transferred-elsewhere"));
     const outcomes = await engine.run(pair, jobs, signal, priority);
     const failed = outcomes.filter((o) => o.status === "failed");
     if (failed.length > 0) {
@@ -158,7 +152,7 @@ async function moveAll(
     }
     if (outcomes.some((o) => o.status === "aborted")) continue;
     for (const o of outcomes) done.push(brought(o.job, "transferred"));
-    const mine = new Set(jobs.map((j) => j.file.id));
+    const mine = new Set([...jobs, ...alreadyDone].map((j) => j.file.id));
     let others = pending.filter((j) => !mine.has(j.file.id));
     if (others.length === 0) break;
     // Held by another process: wait for the files to land, or for its claims to lapse.
@@ -196,6 +190,12 @@ function brought(job: FileJob, how: BroughtFile["how"]): BroughtFile {
   return { representationId: job.representationId, fileId: job.file.id, path: job.localPath, how };
 }
 
+/**
+ * Which of the files another process holds are done. A file at its final path
+ * with the published size counts as arrived even before that process writes
+ * OK: the engine only ever renames a complete, verified file into place, and
+ * the rename is what woke us.
+ */
 async function filesNowOk(engine: SyncEngine, jobs: FileJob[]) {
   const first = jobs[0] as FileJob;
   const ids = [...new Set(jobs.map((j) => j.representationId))];
@@ -206,7 +206,8 @@ async function filesNowOk(engine: SyncEngine, jobs: FileJob[]) {
     const file = states
       .find((s) => s.representationId === job.representationId)
       ?.files.find((f) => f.fileId === job.file.id);
-    if (file?.status === SyncStatus.OK) ok.add(job.file.id);
+    const onDisk = await stat(job.localPath).catch(() => undefined);
+    if (file?.status === SyncStatus.OK || onDisk?.size === job.file.size) ok.add(job.file.id);
     else if (file?.status === SyncStatus.FAILED)
       failed.push({ name: job.file.name, message: file.message ?? "" });
   }

@@ -122,8 +122,16 @@ export class SyncEngine {
     }
   }
 
-  /** Claims jobs' files in the store; one job per target path (a path is moved once per pass). */
-  async claim(candidates: FileJob[]): Promise<{ jobs: FileJob[]; claimedElsewhere: number }> {
+  /**
+   * Claims jobs' files in the store; one job per target path (a path is moved
+   * once per pass). The state is read again after claiming: a file another
+   * process finished since it was planned is already OK, and is dropped
+   * (returned in `alreadyDone`) instead of being moved a second time.
+   */
+  async claim(
+    candidates: FileJob[],
+  ): Promise<{ jobs: FileJob[]; alreadyDone: FileJob[]; claimedElsewhere: number }> {
+    const { store } = this.options;
     const seen = new Set<string>();
     const unique = candidates.filter((job) => {
       const key = `${job.targetSite}\u0000${job.direction === "download" ? job.localPath : job.remotePath}`;
@@ -137,21 +145,35 @@ export class SyncEngine {
       groups.set(key, [...(groups.get(key) ?? []), job]);
     }
     const jobs: FileJob[] = [];
+    const alreadyDone: FileJob[] = [];
     for (const group of groups.values()) {
-      const first = group[0] as FileJob;
+      const { project, representationId, targetSite } = group[0] as FileJob;
       const claimed = new Set(
-        await this.options.store.claimFiles(
-          first.project,
-          first.representationId,
-          first.targetSite,
+        await store.claimFiles(
+          project,
+          representationId,
+          targetSite,
           group.map((j) => j.file.id),
           this.owner,
           this.leaseMs,
         ),
       );
-      jobs.push(...group.filter((j) => claimed.has(j.file.id)));
+      if (claimed.size === 0) continue;
+      const [state] = await store.getSiteStates(project, [representationId], [targetSite]);
+      const ok = new Set(state?.files.filter((f) => f.status === SyncStatus.OK).map((f) => f.fileId));
+      const done = group.filter((j) => claimed.has(j.file.id) && ok.has(j.file.id));
+      if (done.length > 0) {
+        await store.releaseClaims(this.owner, {
+          project,
+          representationId,
+          site: targetSite,
+          fileIds: done.map((j) => j.file.id),
+        });
+      }
+      alreadyDone.push(...done);
+      jobs.push(...group.filter((j) => claimed.has(j.file.id) && !ok.has(j.file.id)));
     }
-    return { jobs, claimedElsewhere: unique.length - jobs.length };
+    return { jobs, alreadyDone, claimedElsewhere: unique.length - jobs.length - alreadyDone.length };
   }
 
   /** Runs claimed jobs with a claim heartbeat, then releases the claims. */

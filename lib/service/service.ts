@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import type { Context } from "../context.js";
 import { SyncEngine } from "../engine/engine.js";
 import { recoverInterrupted } from "../engine/recover.js";
-import type { EngineListener, PassReport } from "../engine/types.js";
+import type { EngineEvent, EngineListener, PassReport } from "../engine/types.js";
 import type { Logger } from "../log.js";
 import { registerService, serviceToken, unregisterService } from "./wake.js";
 
@@ -37,6 +37,7 @@ export async function runLoop(options: LoopOptions): Promise<void> {
     platform: context.platform,
   });
   if (options.onEvent) engine.on(options.onEvent);
+  engine.on((event) => logEvent(logger, event));
   const recovered = await recoverInterrupted(engine);
   if (recovered.requeued || recovered.releasedOwners)
     logger.info({ ...recovered }, "recovered interrupted transfers");
@@ -89,6 +90,45 @@ function loopDelayMs(context: Context, report: PassReport): number {
     (p) => context.settings.forProject(p.project).sitesync.config.loop_delay,
   );
   return (delays.length ? Math.min(...delays) : 60) * 1000;
+}
+
+/** Per-file events at debug level: what an operator reads to follow one transfer. */
+function logEvent(logger: Logger, event: EngineEvent): void {
+  if (event.type === "file-start") {
+    const { job } = event;
+    logger.debug(
+      {
+        event: event.type,
+        project: job.project,
+        representationId: job.representationId,
+        file: job.file.path,
+        to: job.targetSite,
+      },
+      "file started",
+    );
+  } else if (event.type === "file-retry") {
+    logger.warn(
+      {
+        event: event.type,
+        file: event.job.file.path,
+        retries: event.retries,
+        delayMs: event.delayMs,
+        message: event.message,
+      },
+      "file will be retried",
+    );
+  } else if (event.type === "file-done") {
+    const { outcome } = event;
+    const fields = {
+      event: event.type,
+      status: outcome.status,
+      file: outcome.job.file.path,
+      to: outcome.job.targetSite,
+    };
+    if (outcome.status === "failed")
+      logger.error({ ...fields, retries: outcome.retries, message: outcome.message }, "file failed");
+    else logger.debug(fields, "file done");
+  }
 }
 
 function logPass(logger: Logger, report: PassReport, ms: number): void {

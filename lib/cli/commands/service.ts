@@ -15,7 +15,10 @@ export function registerService(program: Command): void {
     program
       .command("syncservice")
       .description("background sync for a site over every enabled project; SIGINT/SIGTERM stop it cleanly")
-      .requiredOption("--active-site, --active_site <site>", "the site this service syncs for (e.g. studio)"),
+      .requiredOption(
+        "--active-site <site>",
+        "the site this service syncs for (e.g. studio); AYON's --active_site works too",
+      ),
   ).action(async (options: ServiceOptions) => {
     checkSiteId(options.activeSite, "--active-site");
     await withContext(options, async (context) => {

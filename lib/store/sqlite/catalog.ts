@@ -109,7 +109,7 @@ export function importProject(db: Database, project: ProjectImport): void {
       const folderId = ensureFolder(folder.path, folder.folderType ?? "Asset");
       for (const task of folder.tasks) upsertTask.run(newId(), project.name, folderId, task.name, task.type);
     }
-  })();
+  }).immediate();
 }
 
 export function getFolderByPath(db: Database, project: string, path: string): Folder | undefined {
@@ -283,77 +283,87 @@ export function getVersionLinks(
 
 export function registerPublish(db: Database, project: string, record: PublishRecord): { productId: string } {
   const { product, version, representation } = record;
-  return db.transaction(() => {
-    const found = db
-      .prepare<[string, string], { id: string }>("SELECT id FROM products WHERE folder_id = ? AND name = ?")
-      .get(product.folderId, product.name);
-    const productId = found?.id ?? newId();
-    if (!found) {
+  return db
+    .transaction(() => {
+      const found = db
+        .prepare<[string, string], { id: string }>("SELECT id FROM products WHERE folder_id = ? AND name = ?")
+        .get(product.folderId, product.name);
+      const productId = found?.id ?? newId();
+      if (!found) {
+        db.prepare(
+          "INSERT INTO products (id, project, folder_id, name, product_type, product_base_type) VALUES (?, ?, ?, ?, ?, ?)",
+        ).run(
+          productId,
+          project,
+          product.folderId,
+          product.name,
+          product.productType,
+          product.productBaseType,
+        );
+      }
+      const taken = db
+        .prepare<[string, number, string], { id: string }>(
+          "SELECT id FROM versions WHERE product_id = ? AND version = ? AND id <> ?",
+        )
+        .get(productId, version.version, version.id);
+      if (taken) {
+        throw new InputError(
+          `product "${product.name}" already has version ${version.version} (another publish took it); publish again`,
+        );
+      }
       db.prepare(
-        "INSERT INTO products (id, project, folder_id, name, product_type, product_base_type) VALUES (?, ?, ?, ?, ?, ?)",
-      ).run(productId, project, product.folderId, product.name, product.productType, product.productBaseType);
-    }
-    const taken = db
-      .prepare<[string, number, string], { id: string }>(
-        "SELECT id FROM versions WHERE product_id = ? AND version = ? AND id <> ?",
-      )
-      .get(productId, version.version, version.id);
-    if (taken) {
-      throw new InputError(
-        `product "${product.name}" already has version ${version.version} (another publish took it); publish again`,
-      );
-    }
-    db.prepare(
-      `INSERT INTO versions (id, project, product_id, version, task_id, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO versions (id, project, product_id, version, task_id, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET version = excluded.version, task_id = excluded.task_id,
          author = excluded.author, created_at = excluded.created_at`,
-    ).run(
-      version.id,
-      project,
-      productId,
-      version.version,
-      version.taskId,
-      version.author,
-      new Date().toISOString(),
-    );
-    if (record.replaceRepresentation) {
-      db.prepare("DELETE FROM files WHERE representation_id = ?").run(representation.id);
-    }
-    db.prepare(
-      `INSERT INTO representations (id, project, version_id, name, context) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET version_id = excluded.version_id, name = excluded.name, context = excluded.context`,
-    ).run(
-      representation.id,
-      project,
-      version.id,
-      representation.name,
-      JSON.stringify(representation.context),
-    );
-    const insertFile = db.prepare(
-      "INSERT INTO files (id, representation_id, position, name, path, size, hash, hash_type, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    );
-    representation.files.forEach((f, i) => {
-      insertFile.run(
-        f.id,
-        representation.id,
-        i,
-        f.name,
-        f.path,
-        f.size,
-        f.hash,
-        f.hashType,
-        f.sha256 ?? null,
+      ).run(
+        version.id,
+        project,
+        productId,
+        version.version,
+        version.taskId,
+        version.author,
+        new Date().toISOString(),
       );
-    });
-    const insertLink = db.prepare(
-      "INSERT OR IGNORE INTO version_links (project, input_version_id, output_version_id, link_type) VALUES (?, ?, ?, ?)",
-    );
-    for (const link of record.links) insertLink.run(project, link.inputVersionId, version.id, link.linkType);
-    const now = nowSeconds();
-    for (const state of record.siteStates) {
-      const merged = mergeFileStates(undefined, representation.files, state.files, true, now);
-      writeSiteState(db, project, representation.id, state.site, merged, state.priority ?? 50, now);
-    }
-    return { productId };
-  })();
+      if (record.replaceRepresentation) {
+        db.prepare("DELETE FROM files WHERE representation_id = ?").run(representation.id);
+      }
+      db.prepare(
+        `INSERT INTO representations (id, project, version_id, name, context) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET version_id = excluded.version_id, name = excluded.name, context = excluded.context`,
+      ).run(
+        representation.id,
+        project,
+        version.id,
+        representation.name,
+        JSON.stringify(representation.context),
+      );
+      const insertFile = db.prepare(
+        "INSERT INTO files (id, representation_id, position, name, path, size, hash, hash_type, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      );
+      representation.files.forEach((f, i) => {
+        insertFile.run(
+          f.id,
+          representation.id,
+          i,
+          f.name,
+          f.path,
+          f.size,
+          f.hash,
+          f.hashType,
+          f.sha256 ?? null,
+        );
+      });
+      const insertLink = db.prepare(
+        "INSERT OR IGNORE INTO version_links (project, input_version_id, output_version_id, link_type) VALUES (?, ?, ?, ?)",
+      );
+      for (const link of record.links)
+        insertLink.run(project, link.inputVersionId, version.id, link.linkType);
+      const now = nowSeconds();
+      for (const state of record.siteStates) {
+        const merged = mergeFileStates(undefined, representation.files, state.files, true, now);
+        writeSiteState(db, project, representation.id, state.site, merged, state.priority ?? 50, now);
+      }
+      return { productId };
+    })
+    .immediate();
 }

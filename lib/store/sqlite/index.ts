@@ -2,7 +2,10 @@
  * The embedded store: one SQLite file in the home (WAL, so readers such as
  * `status` never block a running sync), schema versioned with migrations.
  * better-sqlite3 is synchronous; the async interface keeps the door open for
- * the PostgreSQL and AYON server stores.
+ * the PostgreSQL and AYON server stores. Every write transaction is
+ * IMMEDIATE: it takes the write lock up front and waits for it (busy_timeout),
+ * where a read that upgrades to a write would fail at once with "database is
+ * locked" when a service writes at the same time.
  */
 import Database from "better-sqlite3";
 import { StoreError } from "../../errors.js";
@@ -78,6 +81,6 @@ function migrate(db: Database.Database, file: string): void {
     db.transaction(() => {
       db.exec(MIGRATIONS[version] as string);
       db.pragma(`user_version = ${version + 1}`);
-    })();
+    }).immediate();
   }
 }

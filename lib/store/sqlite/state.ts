@@ -88,7 +88,7 @@ export function setSiteState(
       options.priority ?? stored?.priority ?? 50,
       now,
     );
-  })();
+  }).immediate();
 }
 
 export function removeSiteState(db: Database, project: string, representationId: string, site: string): void {
