@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { StateRecorder } from "../../lib/engine/recorder.js";
+import type { FileJob } from "../../lib/engine/types.js";
+import type { ProjectSites } from "../../lib/settings/sites.js";
+import type { SetSiteStateOptions, Store } from "../../lib/store/types.js";
+
+const job: FileJob = {
+  project: "Proj",
+  representationId: "r1",
+  file: { id: "f1", name: "a.ma", path: "{root[work]}/a.ma", size: 100, hash: "h", hashType: "op3" },
+  direction: "download",
+  targetSite: "ws",
+  sourceSite: "studio",
+  localPath: "/l/a.ma",
+  remotePath: "/r/a.ma",
+  retries: 0,
+};
+
+function recordingStore() {
+  const writes: Array<{ site: string; options: SetSiteStateOptions }> = [];
+  const store = {
+    setSiteState: async (_p: string, _r: string, site: string, options: SetSiteStateOptions) => {
+      writes.push({ site, options });
+    },
+  } as unknown as Store;
+  return { store, writes };
+}
+
+const sites = {
+  sites: new Map([
+    ["ws", { alternativeSites: ["ws-mirror"] }],
+    ["ws-mirror", { alternativeSites: [] }],
+  ]),
+} as unknown as ProjectSites;
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("state recorder", () => {
+  it("writes a file's progress at most every 2 seconds", async () => {
+    vi.useFakeTimers();
+    const { store, writes } = recordingStore();
+    const recorder = new StateRecorder(store, sites);
+    await recorder.progress(job, 10, 100, 0);
+    await recorder.progress(job, 20, 100, 0);
+    vi.advanceTimersByTime(1999);
+    await recorder.progress(job, 30, 100, 0);
+    expect(writes.map((w) => w.options.files[0]?.size)).toEqual([10]);
+    vi.advanceTimersByTime(1);
+    await recorder.progress(job, 40, 100, 0);
+    expect(writes.map((w) => w.options.files[0]?.size)).toEqual([10, 40]);
+    expect(writes.every((w) => w.site === "ws")).toBe(true);
+  });
+
+  it("mirrors settled results to alternative sites, but not progress", async () => {
+    const { store, writes } = recordingStore();
+    const recorder = new StateRecorder(store, sites);
+    await recorder.finished([{ status: "ok", job, bytes: 100 }]);
+    expect(writes.map((w) => [w.site, w.options.files[0]?.status])).toEqual([
+      ["ws", 4],
+      ["ws-mirror", 4],
+    ]);
+  });
+});
