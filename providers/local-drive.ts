@@ -1,15 +1,21 @@
 /**
  * The `local_drive` provider: a site whose roots are folders this machine can
  * reach (a local disk or a mounted studio share). Upload and download are the
- * same operation here, a file copy, and both go through `copyFileAtomic`.
+ * same operation here, a file copy, and both go through `copyFileAtomic`
+ * (lib/fs/atomic-copy.ts).
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
 import fs from "fs-extra";
-import { PathError, ProviderError } from "../lib/errors.js";
+import {
+  CHUNK,
+  codeOf,
+  copyFileAtomic,
+  placeFile,
+  providerError,
+  requireAbsolute,
+} from "../lib/fs/atomic-copy.js";
 import type {
   ActiveCheck,
   FileStat,
@@ -24,180 +30,6 @@ import type {
 /** The `sites[].local_drive` block. Roots arrive resolved through the context, so nothing here is read. */
 export interface LocalDriveConfig {
   roots?: Record<string, unknown>;
-}
-
-/** Large chunks: fewer syscalls and progress calls per file; artists wait on these copies. */
-const CHUNK = 1024 * 1024;
-const PART_SUFFIX = ".part";
-const PART_MARK = ".sitesync-";
-
-/**
- * Errors that trying again will not fix (the engine stops retrying them at once).
- * ENOENT is not among them: a file missing on a share may still be arriving, and
- * the engine's retry_cnt bounds how long that is waited for.
- */
-const PERMANENT_CODES = new Set(
-  "ENOTDIR EISDIR EACCES EPERM ENOSPC EDQUOT EROFS EEXIST ENAMETOOLONG EINVAL".split(" "),
-);
-/** link() errors meaning "this file system has no hard links" (FAT/exFAT, some SMB shares). */
-const NO_HARDLINK_CODES = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"]);
-
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-/** Wraps a Node fs error so the engine sees what failed, on which path, and whether retrying helps. */
-function providerError(error: unknown, action: string, target: string): unknown {
-  if (error instanceof ProviderError || error instanceof PathError) return error;
-  const code = codeOf(error);
-  // Not an fs error (e.g. thrown by the caller's progress callback): pass it through unchanged.
-  if (code === undefined) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new ProviderError(`cannot ${action} ${target}: ${detail}`, !PERMANENT_CODES.has(code), {
-    cause: error,
-  });
-}
-
-function requireAbsolute(p: string, what: string): void {
-  // A relative path would silently resolve against the process's cwd, far from any site root.
-  if (!path.isAbsolute(p)) throw new PathError(`${what} must be an absolute path, got "${p}"`);
-}
-
-/** True for the temporary names `copyFileAtomic` writes; what a crash can leave behind, safe to delete. */
-export function isPartialName(name: string): boolean {
-  return name.startsWith(".") && name.includes(PART_MARK) && name.endsWith(PART_SUFFIX);
-}
-
-function partialPathFor(target: string): string {
-  let base = path.basename(target);
-  // Keep the temp name under the 255-byte NAME_MAX even for long (multi-byte) file names.
-  if (Buffer.byteLength(base) > 200) base = base.slice(0, 50);
-  return path.join(
-    path.dirname(target),
-    `.${base}${PART_MARK}${randomBytes(6).toString("hex")}${PART_SUFFIX}`,
-  );
-}
-
-/** Throws when the copy on disk does not have the source's size (short write, or the source changed meanwhile). */
-export function checkCopiedSize(written: number, expected: number, source: string, target: string): void {
-  if (written === expected) return;
-  // Retryable: the usual cause is a source still being written; a later pass copies the finished file.
-  throw new ProviderError(
-    `copy of ${source} to ${target} wrote ${written} bytes but the source has ${expected}; ` +
-      "the source changed during the copy or the disk write was short",
-    true,
-  );
-}
-
-/**
- * Moves the finished temp file to `target`. Without overwrite, `link` is the
- * atomic "create only if absent" the rename syscall lacks: it fails with
- * EEXIST when another writer got there first, and nothing is clobbered. File
- * systems without hard links fall back to check-then-rename, whose race window
- * is the few microseconds between the two calls.
- */
-async function placeFile(temp: string, target: string, overwrite: boolean): Promise<void> {
-  if (overwrite) {
-    await fs.rename(temp, target);
-    return;
-  }
-  try {
-    await fs.link(temp, target);
-  } catch (error) {
-    const code = codeOf(error);
-    if (code === "EEXIST") throw existsError(target);
-    if (code === undefined || !NO_HARDLINK_CODES.has(code)) throw error;
-    if (await fs.pathExists(target)) throw existsError(target);
-    await fs.rename(temp, target);
-    return;
-  }
-  await fs.unlink(temp);
-}
-
-function existsError(target: string): ProviderError {
-  return new ProviderError(`${target} already exists; pass overwrite to replace it`, false);
-}
-
-async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.length) {
-    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-    offset += bytesWritten;
-  }
-}
-
-async function unlinkQuietly(p: string): Promise<void> {
-  await fs.unlink(p).catch(() => undefined);
-}
-
-/**
- * Copies `source` to `target` so that `target` either does not exist or holds
- * the whole file: the bytes go to a temp name in the target's folder (same file
- * system, so the final rename is atomic), are fsynced, size-checked and only
- * then renamed into place. Fixes AYON's in-place copy that left a truncated
- * file at the final path after a crash. The source mtime is kept (to the
- * microsecond, Node's utimes resolution) because AYON's "op3" file hash is
- * basename|mtime|size.
- */
-export async function copyFileAtomic(
-  source: string,
-  target: string,
-  options: TransferOptions = {},
-): Promise<TransferResult> {
-  const { overwrite = false, onProgress, signal } = options;
-  const digest = options.hash === "sha256" ? createHash("sha256") : undefined;
-  requireAbsolute(source, "source");
-  requireAbsolute(target, "target");
-  signal?.throwIfAborted();
-
-  const srcStat = await fs.stat(source).catch((error: unknown) => {
-    throw providerError(error, "read", source);
-  });
-  if (srcStat.isDirectory()) throw new ProviderError(`${source} is a folder, not a file`, false);
-  if (!overwrite && (await fs.pathExists(target))) throw existsError(target);
-
-  const total = srcStat.size;
-  const temp = partialPathFor(target);
-  let stage = "create a temporary file for";
-  try {
-    await fs.ensureDir(path.dirname(target));
-    const handle = await open(temp, "wx");
-    try {
-      stage = `copy ${source} to`;
-      let transferred = 0;
-      // The sink writes through the FileHandle itself: an fs.WriteStream on a handle it may not
-      // close holds a reference that makes handle.close() wait forever. Counting after each write
-      // makes progress mean bytes handed to the disk, with no per-chunk stream or allocation.
-      await pipeline(
-        createReadStream(source, { highWaterMark: CHUNK }),
-        async (chunks: AsyncIterable<Buffer>) => {
-          for await (const chunk of chunks) {
-            await writeAll(handle, chunk);
-            digest?.update(chunk);
-            transferred += chunk.length;
-            onProgress?.(transferred, total);
-          }
-        },
-        { signal },
-      );
-      stage = "finish the copy to";
-      await handle.utimes(srcStat.atimeMs / 1000, srcStat.mtimeMs / 1000);
-      await handle.sync();
-      checkCopiedSize((await handle.stat()).size, total, source, target);
-      // A 0-byte file moves no chunk; report once so callers always see completion.
-      if (total === 0) onProgress?.(0, 0);
-    } finally {
-      await handle.close();
-    }
-    stage = `move ${path.basename(temp)} into place as`;
-    await placeFile(temp, target, overwrite);
-    return digest ? { hash: digest.digest("hex") } : {};
-  } catch (error) {
-    await unlinkQuietly(temp);
-    if (signal?.aborted) throw signal.reason;
-    throw providerError(error, stage, target);
-  }
 }
 
 class LocalDriveProvider implements SiteProvider {

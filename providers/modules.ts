@@ -9,7 +9,9 @@ import { pathToFileURL } from "node:url";
 import { ProviderError } from "../lib/errors.js";
 
 export async function loadProviderModules(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
-  const list = (env.SITESYNC_PROVIDER_MODULES ?? "").split(path.delimiter).filter((entry) => entry.trim() !== "");
+  const list = (env.SITESYNC_PROVIDER_MODULES ?? "")
+    .split(path.delimiter)
+    .filter((entry) => entry.trim() !== "");
   for (const entry of list) {
     try {
       await import(pathToFileURL(path.resolve(entry)).href);

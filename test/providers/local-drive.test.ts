@@ -5,12 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PathError, ProviderError } from "../../lib/errors.js";
-import {
-  checkCopiedSize,
-  copyFileAtomic,
-  isPartialName,
-  localDriveFactory,
-} from "../../providers/local-drive.js";
+import { checkCopiedSize, copyFileAtomic, isPartialName } from "../../lib/fs/atomic-copy.js";
+import { localDriveFactory } from "../../providers/local-drive.js";
 import type { SiteProvider } from "../../providers/provider.js";
 
 const MiB = 1024 * 1024;
