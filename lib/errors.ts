@@ -74,3 +74,21 @@ export class StoreError extends SitesyncError {
 export function exitCodeOf(error: unknown): 1 | 2 {
   return error instanceof SitesyncError ? error.exitCode : 1;
 }
+
+/** A prelaunch hook stopped the launch; keeps the exit code of what it threw. */
+export class HookError extends SitesyncError {
+  readonly kind = "hook";
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The application could not be started. */
+export class LaunchError extends SitesyncError {
+  readonly exitCode = 1;
+  readonly kind = "launch";
+}

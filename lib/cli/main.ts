@@ -5,7 +5,9 @@
  */
 import { Command, CommanderError } from "commander";
 import { loadProviderModules } from "../../providers/modules.js";
+import { registerHook } from "./commands/hook.js";
 import { registerInit } from "./commands/init.js";
+import { registerLaunch } from "./commands/launch.js";
 import { registerPause } from "./commands/pause.js";
 import { registerProject } from "./commands/project.js";
 import { registerPublish } from "./commands/publish.js";
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerService(program);
   registerPause(program);
   registerValidate(program);
+  registerHook(program);
+  registerLaunch(program);
   return program;
 }
 

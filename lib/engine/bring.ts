@@ -18,6 +18,7 @@ import { SyncStatus, statusName } from "../store/status.js";
 import type { Representation, SiteState } from "../store/types.js";
 import type { SyncEngine } from "./engine.js";
 import { closePair, resolvePair, type SyncPair } from "./pair.js";
+import { releaseDeadOwners } from "./recover.js";
 import type { FileJob } from "./types.js";
 
 export const BRING_PRIORITY = 100;
@@ -87,6 +88,8 @@ export async function bring(engine: SyncEngine, request: BringRequest): Promise<
   if (!resolved.ok)
     throw new TransferError(`cannot bring files to "${sites.activeSite}": ${resolved.reason}`);
   const pair = resolved.pair;
+  // A request killed earlier (kill -9) left claims nobody renews: take them back now, not at expiry.
+  await releaseDeadOwners(engine);
   try {
     const priority = request.priority ?? BRING_PRIORITY;
     const brought = await moveAll(engine, pair, need, signal, priority, () =>
@@ -136,6 +139,14 @@ async function moveAll(
 ): Promise<BroughtFile[]> {
   const done: BroughtFile[] = [];
   let pending = need.map((n) => jobFor(pair, n));
+  engine.emit({
+    type: "project-start",
+    project: pair.project.name,
+    activeSite: pair.active.name,
+    remoteSite: pair.remote.name,
+    files: pending.length,
+    bytes: pending.reduce((sum, j) => sum + j.file.size, 0),
+  });
   while (pending.length > 0) {
     if (signal.aborted)
       throw new TransferError(

@@ -12,7 +12,8 @@ import type { SyncEngine } from "./engine.js";
 
 const SWEEP_LIMIT = 100_000;
 
-function deadLocalOwner(owner: string): boolean {
+/** A claim owner that was a process on this host which no longer runs. */
+export function deadLocalOwner(owner: string): boolean {
   const [host, pid] = owner.split("/");
   if (host !== os.hostname() || !pid || Number(pid) === process.pid) return false;
   try {
@@ -23,12 +24,19 @@ function deadLocalOwner(owner: string): boolean {
   }
 }
 
+/** Releases the claims of dead processes on this host, so their files can move now. */
+export async function releaseDeadOwners(engine: SyncEngine): Promise<number> {
+  const { store } = engine.options;
+  const dead = (await store.getClaimOwners()).filter(deadLocalOwner);
+  for (const owner of dead) await store.releaseClaims(owner);
+  return dead.length;
+}
+
 export async function recoverInterrupted(
   engine: SyncEngine,
 ): Promise<{ releasedOwners: number; requeued: number }> {
   const { store, settings, ownSite, platform } = engine.options;
-  const dead = (await store.getClaimOwners()).filter(deadLocalOwner);
-  for (const owner of dead) await store.releaseClaims(owner);
+  const releasedOwners = await releaseDeadOwners(engine);
   let requeued = 0;
   for (const project of await store.listProjects()) {
     let sites: ReturnType<typeof resolveProjectSites>;
@@ -73,5 +81,5 @@ export async function recoverInterrupted(
       }
     }
   }
-  return { releasedOwners: dead.length, requeued };
+  return { releasedOwners, requeued };
 }

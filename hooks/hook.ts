@@ -1,0 +1,78 @@
+/**
+ * The prelaunch hook interface (CONTRACT.md "Hook interface"). A hook is an
+ * object with a name, an order (lower runs first), the app groups, hosts,
+ * platforms and launch types it applies to (empty: all) and `execute`, which
+ * reads and changes the launch data before the application starts. A studio
+ * adds its own hooks by putting modules that export such objects in a folder
+ * listed in `launcher.hook_dirs`.
+ */
+import type { Anatomy } from "../lib/anatomy/defaults.js";
+import type { Platform } from "../lib/anatomy/roots.js";
+import type { Context } from "../lib/context.js";
+import type { EngineListener } from "../lib/engine/types.js";
+import type { Logger } from "../lib/log.js";
+import type { ProjectSettings } from "../lib/settings/schema.js";
+import type { Folder, Task } from "../lib/store/types.js";
+
+/** AYON's launch data keys; hooks may add their own. */
+export interface LaunchData {
+  project_name: string;
+  project_entity: { name: string; code: string };
+  folder_path: string;
+  folder_entity: Folder;
+  task_name: string;
+  task_type: string;
+  task_entity: Task;
+  host_name: string;
+  /** `group/variant`, e.g. `maya/2024`. */
+  app_name: string;
+  /** The task's work folder on the active site. */
+  workdir: string;
+  last_workfile_path: string;
+  /** An explicit workfile to open; set, the copy hook does nothing. */
+  workfile_path?: string;
+  start_last_workfile: boolean;
+  env: Record<string, string>;
+  project_settings: ProjectSettings;
+  anatomy: Anatomy;
+  source_filepath?: string;
+  [key: string]: unknown;
+}
+
+export type LaunchType = "local" | "farm-publish" | "remote";
+
+/** What a hook gets besides the launch data: the open home, and how to report progress. */
+export interface HookServices {
+  context: Context;
+  logger: Logger;
+  onEvent?: EngineListener;
+  /** For hooks that wait on transfers. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface HookContext {
+  data: LaunchData;
+  launchType: LaunchType;
+  platform: Platform;
+  services: HookServices;
+}
+
+export interface PrelaunchHook {
+  name: string;
+  order: number;
+  appGroups?: readonly string[];
+  hosts?: readonly string[];
+  platforms?: readonly Platform[];
+  /** Default: local launches only. */
+  launchTypes?: readonly LaunchType[];
+  execute(context: HookContext): unknown;
+}
+
+export function isPrelaunchHook(value: unknown): value is PrelaunchHook {
+  if (typeof value !== "object" || value === null) return false;
+  const hook = value as Partial<PrelaunchHook>;
+  return (
+    typeof hook.name === "string" && typeof hook.order === "number" && typeof hook.execute === "function"
+  );
+}

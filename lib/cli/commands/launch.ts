@@ -1,0 +1,61 @@
+import type { Command } from "commander";
+import { launch } from "../../launcher/launch.js";
+import { createLogger } from "../../log.js";
+import { type CommonOptions, printResult } from "../output.js";
+import { progressRenderer } from "../progress.js";
+import { stopSignal, withCommonOptions, withContext } from "./common.js";
+
+interface LaunchOptions extends CommonOptions {
+  project: string;
+  folder: string;
+  task: string;
+  app: string;
+  dryRun?: boolean;
+}
+
+export function registerLaunch(program: Command): void {
+  withCommonOptions(
+    program
+      .command("launch")
+      .description(
+        "launch an application in a task: launch data, prelaunch hooks in order, then the app with the workfile",
+      )
+      .requiredOption("--project <name>", "project name")
+      .requiredOption("--folder <path>", "folder path, e.g. /assets/characters/hero")
+      .requiredOption("--task <name>", "task name")
+      .requiredOption("--app <group/variant>", "application, e.g. maya/2024")
+      .option("--dry-run", "print the command and the final launch data instead of starting the application")
+      .argument("[args...]", "arguments for the application (after --)"),
+  ).action(async (args: string[], options: LaunchOptions) => {
+    await withContext(options, async (context) => {
+      const logger = createLogger({ verbose: options.verbose ?? false });
+      const progress = progressRenderer(!options.json);
+      const result = await launch(
+        context,
+        { project: options.project, folderPath: options.folder, task: options.task, app: options.app },
+        {
+          dryRun: options.dryRun ?? false,
+          extraArgs: args,
+          services: { logger, onEvent: progress.onEvent, signal: stopSignal(logger) },
+        },
+      ).finally(() => progress.stop());
+      if (options.dryRun) {
+        const { project_settings: _settings, anatomy: _anatomy, ...data } = result.data;
+        printResult(options, { command: result.command, data, hooks: result.hooks }, () =>
+          [
+            `command: ${result.command.map((a) => JSON.stringify(a)).join(" ")}`,
+            `last_workfile_path: ${result.data.last_workfile_path}`,
+          ].join("\n"),
+        );
+        return;
+      }
+      if (result.exitCode !== 0) {
+        logger.warn(
+          { app: result.data.app_name, exitCode: result.exitCode },
+          "the application exited with an error",
+        );
+        process.exitCode = 1;
+      }
+    });
+  });
+}

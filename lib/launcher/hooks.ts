@@ -1,0 +1,81 @@
+/**
+ * Prelaunch hooks: the package's own plus every module in the folders listed
+ * in `launcher.hook_dirs` (each export that is a hook object counts), kept
+ * when they apply to the app group, host, platform and launch type, and run
+ * in `order`. A hook that throws stops the launch with its message.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { copyLastPublishedWorkfileHook } from "../../hooks/copy-last-published-workfile.js";
+import { type HookContext, isPrelaunchHook, type LaunchType, type PrelaunchHook } from "../../hooks/hook.js";
+import type { Platform } from "../anatomy/roots.js";
+import { exitCodeOf, HookError, SettingsError } from "../errors.js";
+import { expandEnv } from "../settings/env.js";
+
+export const BUILTIN_HOOKS: readonly PrelaunchHook[] = [copyLastPublishedWorkfileHook];
+
+export async function discoverHooks(hookDirs: readonly string[]): Promise<PrelaunchHook[]> {
+  const hooks = [...BUILTIN_HOOKS];
+  for (const [index, raw] of hookDirs.entries()) {
+    const dir = path.resolve(expandEnv(raw, `launcher.hook_dirs[${index}]`));
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new SettingsError(`launcher.hook_dirs[${index}]: "${raw}" is not a folder`);
+    }
+    for (const name of readdirSync(dir).sort()) {
+      if (!/\.(m?js)$/.test(name)) continue;
+      const file = path.join(dir, name);
+      let module: Record<string, unknown>;
+      try {
+        module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      } catch (error) {
+        throw new HookError(`cannot load prelaunch hook module ${file}: ${(error as Error).message}`, 1, {
+          cause: error,
+        });
+      }
+      hooks.push(...Object.values(module).filter(isPrelaunchHook));
+    }
+  }
+  return hooks;
+}
+
+export interface HookFilter {
+  appGroup: string;
+  host: string;
+  platform: Platform;
+  launchType: LaunchType;
+}
+
+export function applicableHooks(hooks: readonly PrelaunchHook[], filter: HookFilter): PrelaunchHook[] {
+  const allows = (list: readonly string[] | undefined, value: string) =>
+    !list || list.length === 0 || list.includes(value);
+  return hooks
+    .filter(
+      (hook) =>
+        allows(hook.appGroups, filter.appGroup) &&
+        allows(hook.hosts, filter.host) &&
+        allows(hook.platforms, filter.platform) &&
+        (hook.launchTypes ?? ["local"]).includes(filter.launchType),
+    )
+    .sort((a, b) => a.order - b.order);
+}
+
+export interface HookRun {
+  name: string;
+  result: unknown;
+}
+
+export async function runHooks(hooks: readonly PrelaunchHook[], context: HookContext): Promise<HookRun[]> {
+  const runs: HookRun[] = [];
+  for (const hook of hooks) {
+    try {
+      runs.push({ name: hook.name, result: await hook.execute(context) });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new HookError(`prelaunch hook "${hook.name}" stopped the launch: ${message}`, exitCodeOf(error), {
+        cause: error,
+      });
+    }
+  }
+  return runs;
+}

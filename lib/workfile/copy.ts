@@ -1,0 +1,47 @@
+/**
+ * Copies into the work area, atomically and never over an existing file: the
+ * new workfile version, and the resources of the published workfile into
+ * `{workdir}/resources/` with their layout (a file already there is never
+ * overwritten: with the right size it is not copied again).
+ */
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { fillRootless } from "../anatomy/roots.js";
+import { copyFileAtomic } from "../fs/atomic-copy.js";
+import type { PublishedWorkfile } from "./last-published.js";
+
+export interface ResourceCopy {
+  source: string;
+  target: string;
+  /**
+   * copy: missing from the work area; present: there with the published size;
+   * kept: there with another size, the artist's own change, never overwritten.
+   */
+  action: "copy" | "present" | "kept";
+}
+
+/** Which resources are missing from the work area (the rest are there with the right size). */
+export async function plannedResources(
+  published: PublishedWorkfile,
+  siteRoots: Record<string, string>,
+  workdir: string,
+): Promise<ResourceCopy[]> {
+  return Promise.all(
+    published.resources.map(async ({ file, relative }) => {
+      const target = path.join(workdir, "resources", ...relative.split("/"));
+      const present = await stat(target).catch(() => undefined);
+      const action = !present ? "copy" : present.size === file.size ? "present" : "kept";
+      return { source: fillRootless(file.path, siteRoots), target, action };
+    }),
+  );
+}
+
+export async function copyResources(resources: ResourceCopy[]): Promise<void> {
+  for (const resource of resources.filter((r) => r.action === "copy")) {
+    await copyFileAtomic(resource.source, resource.target);
+  }
+}
+
+export async function copyWorkfile(source: string, target: string): Promise<void> {
+  await copyFileAtomic(source, target);
+}
