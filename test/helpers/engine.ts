@@ -12,7 +12,7 @@ export interface EngineStudio extends Studio {
   /** Publishes `files` (name -> content) as the next version of a product; returns the representation id. */
   publishFiles: (
     files: Record<string, string | Buffer>,
-    options?: { site?: string; product?: string },
+    options?: { site?: string; product?: string; productType?: string; links?: string[] },
   ) => Promise<{ representationId: string; versionId: string; paths: string[] }>;
   engine: (options?: { ownSite?: string; retryBaseMs?: number }) => {
     engine: SyncEngine;
@@ -69,7 +69,8 @@ export async function engineStudio(
         folderPath: "/assets/characters/hero",
         task: "modeling",
         product: publishOptions.product ?? "workfileModeling",
-        productType: "workfile",
+        productType: publishOptions.productType ?? "workfile",
+        links: publishOptions.links ?? [],
         files: [path.join(src, first as string)],
         ...(rest.length ? { resources: path.join(src, "res") } : {}),
         site: publishOptions.site ?? "studio",
@@ -106,14 +107,15 @@ export async function engineStudio(
  */
 export function artistSettings(
   roots: { studio: string; local: string },
-  extra: { config?: string; sites?: string[]; remote?: string } = {},
+  extra: { config?: string; sites?: string[]; remote?: string; enabled?: boolean; studio?: string } = {},
 ): string {
   const root = (dir: string) =>
     `{roots: [{name: work, linux: "${dir}", windows: "${dir}", darwin: "${dir}"}]}`;
   return `
 studio:
+${extra.studio ?? ""}
   sitesync:
-    enabled: true
+    enabled: ${extra.enabled ?? true}
     config: ${extra.config ?? "{}"}
     sites:
       - {name: studio, provider: local_drive, local_drive: ${root(roots.studio)}}

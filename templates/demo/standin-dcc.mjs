@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// A stand-in for a DCC (Maya, Nuke, ...) used by the demo and the tests: it
+// prints the workfile it was asked to open and what sits in its resources
+// folder, then exits, as a real DCC would open the scene.
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+
+const file = process.argv.at(-1);
+const host = process.env.AYON_HOST_NAME ?? "dcc";
+if (!file || !existsSync(file)) {
+  console.log(`stand-in ${host}: no workfile given, starting empty`);
+  process.exit(0);
+}
+console.log(`stand-in ${host} opened ${file}`);
+const resources = path.join(path.dirname(file), "resources");
+if (existsSync(resources)) {
+  for (const name of readdirSync(resources, { recursive: true }).map(String).sort()) {
+    console.log(`stand-in ${host}   resource ${name}`);
+  }
+}
