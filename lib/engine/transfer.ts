@@ -7,7 +7,7 @@
  * process died.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, readdir, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { SiteProvider } from "../../providers/provider.js";
 import { ProviderError, TransferError } from "../errors.js";
@@ -25,10 +25,35 @@ function parentOf(p: string): string {
   return cut > 0 ? p.slice(0, cut) : p;
 }
 
+/** `.<name>.sitesync-<pid>-<random>.part`: the pid lets a later run remove what a killed one left. */
 function tempNameFor(p: string): string {
   const cut = Math.max(p.lastIndexOf("/"), p.lastIndexOf("\\"));
   const base = p.slice(cut + 1).slice(0, 100);
-  return `${p.slice(0, cut + 1)}.${base}.sitesync-${randomBytes(6).toString("hex")}.part`;
+  return `${p.slice(0, cut + 1)}.${base}.sitesync-${process.pid}-${randomBytes(6).toString("hex")}.part`;
+}
+
+const LEFTOVER = /\.sitesync-(\d+)-[0-9a-f]+\.part$/;
+
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/** Removes temporary files a killed process left next to a local target (never another live process's). */
+async function removeLeftovers(target: string): Promise<void> {
+  const dir = path.dirname(target);
+  const base = path.basename(target).slice(0, 100);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const match = LEFTOVER.exec(name);
+    if (match && name.includes(`${base}.sitesync-`) && processGone(Number(match[1]))) {
+      await unlink(path.join(dir, name)).catch(() => undefined);
+    }
+  }
 }
 
 /** Moves one file; resolves with the bytes moved, throws ProviderError/TransferError otherwise. */
@@ -44,6 +69,7 @@ export async function transferOnce(job: FileJob, context: TransferContext): Prom
     const temp = tempNameFor(job.localPath);
     try {
       await mkdir(path.dirname(job.localPath), { recursive: true });
+      await removeLeftovers(job.localPath);
       const result = await remote.download(job.remotePath, temp, options);
       verify(job, (await stat(temp)).size, result.hash);
       await rename(temp, job.localPath);

@@ -61,7 +61,8 @@ function partialPathFor(target: string): string {
   if (Buffer.byteLength(base) > 200) base = base.slice(0, 50);
   return path.join(
     path.dirname(target),
-    `.${base}${PART_MARK}${randomBytes(6).toString("hex")}${PART_SUFFIX}`,
+    // The pid lets a later run tell a killed writer's leftover from a live one.
+    `.${base}${PART_MARK}${process.pid}-${randomBytes(6).toString("hex")}${PART_SUFFIX}`,
   );
 }
 

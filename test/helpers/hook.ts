@@ -13,7 +13,7 @@ export interface HookStudioOptions {
   enabled?: boolean;
   hookDirs?: string[];
   config?: string;
-  sites?: string[];
+  sites?: (roots: { studio: string; local: string; dir: string }) => string[];
   remote?: string;
 }
 
@@ -46,7 +46,7 @@ export async function hookStudio(
         studio: launchSettings(options),
         ...(options.enabled === undefined ? {} : { enabled: options.enabled }),
         ...(options.config ? { config: options.config } : {}),
-        ...(options.sites ? { sites: options.sites } : {}),
+        ...(options.sites ? { sites: options.sites(roots) } : {}),
         ...(options.remote ? { remote: options.remote } : {}),
       }),
   });
