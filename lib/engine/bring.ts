@@ -8,7 +8,7 @@
  * when a file reaches retry_cnt, when the remote site does not have it, or at
  * the timeout, and leaves nothing partial behind.
  */
-import { type FSWatcher, watch } from "node:fs";
+import { type FSWatcher, mkdirSync, watch } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { type AnatomyRoots, fillRootless } from "../anatomy/roots.js";
@@ -248,11 +248,10 @@ async function waitForOthers(engine: SyncEngine, jobs: FileJob[], signal: AbortS
     wake = resolve;
   });
   for (const dir of new Set(jobs.map((j) => path.dirname(j.localPath)))) {
-    try {
-      watchers.push(watch(dir, (_event, name) => name && names.has(name.toString()) && wake()));
-    } catch {
-      // The folder does not exist yet: the claim expiry wakes us instead.
-    }
+    // The folder may not exist yet (the other process creates it as it starts): make it, so the watch
+    // never misses the file landing there.
+    mkdirSync(dir, { recursive: true });
+    watchers.push(watch(dir, (_event, name) => name && names.has(name.toString()) && wake()));
   }
   const timer = setTimeout(wake, Math.max(0, expiry - Date.now()) + 50);
   signal.addEventListener("abort", wake, { once: true });

@@ -120,7 +120,7 @@ describe("sitesync syncservice", () => {
       expect(existsSync(fillRootless(rootless, { work: studio.localRoot }))).toBe(true);
     const log = readFileSync(path.join(studio.dir, "transfers.log"), "utf8").trim().split("\n");
     const finalNames = log.map((line) =>
-      path.basename(line.split("\t")[1] as string).replace(/^\.(.*)\.sitesync-[0-9a-f]+\.part$/, "$1"),
+      path.basename(line.split("\t")[1] as string).replace(/^\.(.*)\.sitesync-\d+-[0-9a-f]+\.part$/, "$1"),
     );
     expect(finalNames.sort()).toEqual(["PR_hero_workfileModeling_v001.ma", "a.png", "b.png"]);
   });
