@@ -1,8 +1,16 @@
 /**
- * The package's public entry: the provider interface and registry, the store
- * interface and the embedded store, settings, anatomy and publish. The sync
- * engine and the prelaunch hook join this surface as they land.
+ * The package's public entry: the prelaunch hook and the hook interface, the
+ * provider interface and registry, the sync engine, the store interface and
+ * the embedded store, settings, anatomy, publish and the launcher.
  */
+
+export {
+  type CopyHookResult,
+  copyLastPublishedWorkfile,
+  copyLastPublishedWorkfileHook,
+  WORKFILE_APP_GROUPS,
+} from "../hooks/copy-last-published-workfile.js";
+export type { HookContext, HookServices, LaunchData, LaunchType, PrelaunchHook } from "../hooks/hook.js";
 export type {
   ActiveCheck,
   FileStat,
@@ -24,7 +32,11 @@ export {
 } from "../providers/registry.js";
 export * from "./anatomy/index.js";
 export { type Context, openContext } from "./context.js";
+export { type BringReport, type BringRequest, bring } from "./engine/bring.js";
+export { type EngineOptions, SyncEngine } from "./engine/engine.js";
+export type { EngineEvent, EngineListener, FileJob, FileOutcome, PassReport } from "./engine/types.js";
 export * from "./errors.js";
+export { type LaunchOptions, type LaunchResult, launch } from "./launcher/launch.js";
 export type { PublishRequest } from "./publish/plan.js";
 export { type PublishResult, publish } from "./publish/publish.js";
 export { loadSettingsFile, parseSettings, type Settings } from "./settings/load.js";

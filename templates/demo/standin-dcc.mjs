@@ -14,7 +14,9 @@ if (!file || !existsSync(file)) {
 console.log(`stand-in ${host} opened ${file}`);
 const resources = path.join(path.dirname(file), "resources");
 if (existsSync(resources)) {
-  for (const name of readdirSync(resources, { recursive: true }).map(String).sort()) {
+  for (const entry of readdirSync(resources, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const name = path.relative(resources, path.join(entry.parentPath, entry.name));
     console.log(`stand-in ${host}   resource ${name}`);
   }
 }
