@@ -9,7 +9,7 @@ import { BATCH_LIMITS, registeredKinds } from "../providers/registry.js";
 import { type AnatomyRoots, currentPlatform, type Platform } from "./anatomy/roots.js";
 import { InputError } from "./errors.js";
 import { localSiteId, resolveHome } from "./home.js";
-import { findSettingsFile, loadSettingsFile, parseSettings, type Settings } from "./settings/load.js";
+import { findSettingsFile, loadSettings, type Settings } from "./settings/load.js";
 import { type ProjectSites, resolveProjectSites } from "./settings/sites.js";
 import { openSqliteStore } from "./store/sqlite/index.js";
 import type { Project, Store } from "./store/types.js";
@@ -31,19 +31,17 @@ export interface OpenOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export function loadHomeSettings(home: string): Settings {
+export function loadHomeSettings(home: string): Promise<Settings> {
   const file = findSettingsFile(home);
   // Upstream kinds are valid settings even before their provider is available here;
   // a site whose provider is not registered is reported inactive, not a settings error.
   const options = {
     providerKinds: [...new Set([...Object.keys(BATCH_LIMITS), ...registeredKinds()])].sort(),
   };
-  return file
-    ? loadSettingsFile(file, options)
-    : parseSettings("{}", path.join(home, "settings.yaml"), options);
+  return loadSettings(file, home, options);
 }
 
-export function openContext(options: OpenOptions = {}): Context {
+export async function openContext(options: OpenOptions = {}): Promise<Context> {
   const env = options.env ?? process.env;
   const home = resolveHome(options.home, env);
   const storeFile = path.join(home, STORE_FILE);
@@ -57,7 +55,7 @@ export function openContext(options: OpenOptions = {}): Context {
       `SITESYNC_STORE_URL: only the embedded SQLite store is available in this version; unset it to use ${storeFile}`,
     );
   }
-  const settings = loadHomeSettings(home);
+  const settings = await loadHomeSettings(home);
   const siteId = localSiteId(home, { create: options.create ?? false, env });
   const store = openSqliteStore(storeFile);
   return { home, settings, store, siteId, platform: currentPlatform() };

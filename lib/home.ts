@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { InputError, SettingsError } from "./errors.js";
-import { SITE_NAME_PATTERN } from "./settings/schema.js";
+import { SITE_NAME_PATTERN } from "./names.js";
 
 export function resolveHome(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
   const chosen = explicit || env.SITESYNC_HOME || path.join(os.homedir(), ".sitesync");

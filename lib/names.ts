@@ -6,5 +6,8 @@ export const ENTITY_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
 /** A folder path: `/` then entity names joined by `/`, e.g. `/assets/characters/hero`. */
 export const FOLDER_PATH = /^(\/[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?)+$/;
 
+/** A site name (and a local site id). */
+export const SITE_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
 /** Project names are stricter: they become database schema names on an AYON server. */
 export const PROJECT_NAME = /^[A-Za-z0-9_]+$/;

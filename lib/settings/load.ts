@@ -1,25 +1,20 @@
 /**
- * Loads `settings.yaml` (or `.json`), merges studio -> project -> site and
- * validates every project's effective settings before anything runs, so a bad
- * value is reported once, with the file, the key path in the scope that wrote
- * it, and the value.
+ * Reading a home's settings. The validated result is cached next to the file
+ * (`.settings-cache.json`, owner-only, keyed by a hash of the settings text,
+ * the provider kinds and the schema module), so a launch reads JSON instead of
+ * loading the YAML parser and the schema library: the hook runs while an
+ * artist waits. A changed file, schema or provider set misses the cache and is
+ * validated in full.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
-import type { z } from "zod";
+import { fileURLToPath } from "node:url";
 import { SettingsError } from "../errors.js";
-import { isPlainObject, mergeScopes, valueAt } from "./merge.js";
-import {
-  DocumentSchema,
-  KNOWN_PROVIDER_BLOCKS,
-  type ProjectSettings,
-  ProjectSettingsSchema,
-  type SettingsDocument,
-  type StoreSettings,
-} from "./schema.js";
+import type { ProjectSettings, StoreSettings } from "./schema.js";
 
 export const SETTINGS_FILES = ["settings.yaml", "settings.yml", "settings.json"] as const;
+export const SETTINGS_CACHE = ".settings-cache.json";
 
 export interface Settings {
   /** The file the settings came from ("<defaults>" when the home has none). */
@@ -36,167 +31,90 @@ export interface LoadOptions {
   providerKinds: readonly string[];
 }
 
+interface CacheRecord {
+  key: string;
+  store: StoreSettings | undefined;
+  projectNames: string[];
+  /** "" holds the studio + site settings every project without its own scope gets. */
+  projects: Record<string, ProjectSettings>;
+}
+
 export function findSettingsFile(home: string): string | undefined {
   return SETTINGS_FILES.map((name) => path.join(home, name)).find((file) => existsSync(file));
 }
 
-export function loadSettingsFile(file: string, options: LoadOptions): Settings {
-  let text: string;
+function schemaStamp(): string {
+  const schema = fileURLToPath(new URL("./schema.js", import.meta.url));
   try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new SettingsError(`${file}: cannot read settings: ${(error as Error).message}`);
+    const stat = statSync(schema);
+    return `${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    return "unknown";
   }
-  return parseSettings(text, file, options);
 }
 
-export function parseSettings(text: string, file: string, options: LoadOptions): Settings {
-  let raw: unknown;
-  try {
-    raw = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw new SettingsError(
-      `${file}: not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(error as Error).message}`,
-    );
-  }
-  const parsed = DocumentSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw fromIssues(parsed.error.issues, file, () => ({ scope: "", path: [] }), raw);
-  const document = parsed.data;
-  const cache = new Map<string, ProjectSettings>();
-  const forProject = (projectName: string): ProjectSettings => {
-    let settings = cache.get(projectName);
-    if (!settings) {
-      settings = validateProject(document, projectName, file, options);
-      cache.set(projectName, settings);
-    }
-    return settings;
-  };
-  // Every scope is checked now, before any command does anything.
-  forProject("");
-  for (const name of Object.keys(document.projects)) forProject(name);
-  return { file, store: document.store, projectNames: Object.keys(document.projects), forProject };
-}
-
-function validateProject(
-  document: SettingsDocument,
-  projectName: string,
-  file: string,
+/** Loads and validates `file` (or the defaults when there is none), through the cache in `home`. */
+export async function loadSettings(
+  file: string | undefined,
+  home: string,
   options: LoadOptions,
-): ProjectSettings {
-  const projectScope = projectName ? document.projects[projectName] : undefined;
-  const merged = mergeScopes(mergeScopes(document.studio, projectScope), document.site);
-  const scopes: Array<[string, unknown]> = [
-    ["site", document.site],
-    [`projects.${projectName}`, projectScope],
-    ["studio", document.studio],
-  ];
-  const locate = (issuePath: readonly PropertyKey[]) => locateIssue(issuePath, merged, scopes);
-  const parsed = ProjectSettingsSchema.safeParse(merged);
-  if (!parsed.success) throw fromIssues(parsed.error.issues, file, locate, merged);
-  checkProviders(parsed.data, options.providerKinds, file, locate);
-  return parsed.data;
-}
-
-function checkProviders(
-  settings: ProjectSettings,
-  kinds: readonly string[],
-  file: string,
-  locate: (p: readonly PropertyKey[]) => Located,
-): void {
-  settings.sitesync.sites.forEach((site, index) => {
-    const at = (...rest: PropertyKey[]) => describe(locate(["sitesync", "sites", index, ...rest]));
-    if (!kinds.includes(site.provider)) {
-      throw new SettingsError(
-        `${file}: ${at("provider")}: unknown provider "${site.provider}" for site "${site.name}" (known: ${kinds.join(", ")})`,
-      );
+): Promise<Settings> {
+  let text = "{}";
+  if (file) {
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new SettingsError(`${file}: cannot read settings: ${(error as Error).message}`);
     }
-    if (site.provider === "sftp") {
-      for (const key of ["sftp_host", "sftp_user"] as const) {
-        if (!site.sftp?.[key]) {
-          throw new SettingsError(
-            `${file}: ${at("sftp", key)}: required for sftp site "${site.name}" but missing`,
-          );
-        }
-      }
-    }
-  });
-}
-
-interface Located {
-  scope: string;
-  path: readonly PropertyKey[];
-}
-
-/**
- * The scope that wrote the value an issue points at: the most specific scope
- * holding a value there. Sites are merged by name, so a site's index in the
- * merged list is translated into its index in each scope.
- */
-function locateIssue(
-  issuePath: readonly PropertyKey[],
-  merged: unknown,
-  scopes: Array<[string, unknown]>,
-): Located {
-  const isSitePath =
-    issuePath[0] === "sitesync" && issuePath[1] === "sites" && typeof issuePath[2] === "number";
-  const siteName = isSitePath ? valueAt(merged, [...issuePath.slice(0, 3), "name"]) : undefined;
-  for (const [scope, raw] of scopes) {
-    let scopedPath = issuePath;
-    if (isSitePath) {
-      const sites = valueAt(raw, ["sitesync", "sites"]);
-      const index = Array.isArray(sites)
-        ? sites.findIndex((s) => isPlainObject(s) && s.name === siteName)
-        : -1;
-      if (index < 0) continue;
-      scopedPath = ["sitesync", "sites", index, ...issuePath.slice(3)];
-    }
-    if (valueAt(raw, scopedPath) !== undefined) return { scope, path: scopedPath };
   }
-  // Nothing wrote it (a required key is missing): report it where the parent lives.
-  for (const [scope, raw] of scopes) {
-    if (raw !== undefined && valueAt(raw, issuePath.slice(0, -1)) !== undefined)
-      return { scope, path: issuePath };
+  const source = file ?? path.join(home, "settings.yaml");
+  const key = createHash("sha256")
+    .update([text, source, options.providerKinds.join(","), schemaStamp()].join("\u0000"))
+    .digest("hex");
+  const cacheFile = path.join(home, SETTINGS_CACHE);
+  const cached = readCache(cacheFile, key);
+  if (cached) return fromRecord(source, cached);
+  const { parseSettings } = await import("./validate.js");
+  const settings = parseSettings(text, source, options);
+  const record: CacheRecord = {
+    key,
+    store: settings.store,
+    projectNames: [...settings.projectNames],
+    projects: Object.fromEntries(
+      ["", ...settings.projectNames].map((name) => [name, settings.forProject(name)]),
+    ),
+  };
+  writeCache(cacheFile, record);
+  return settings;
+}
+
+function readCache(file: string, key: string): CacheRecord | undefined {
+  try {
+    const record = JSON.parse(readFileSync(file, "utf8")) as CacheRecord;
+    return record.key === key ? record : undefined;
+  } catch {
+    return undefined;
   }
-  return { scope: "studio", path: issuePath };
 }
 
-function describe({ scope, path: keyPath }: Located): string {
-  let out = scope;
-  for (const key of keyPath) out += typeof key === "number" ? `[${key}]` : `${out ? "." : ""}${String(key)}`;
-  return out || "(document)";
+function writeCache(file: string, record: CacheRecord): void {
+  if (!existsSync(path.dirname(file))) return;
+  // The cache holds what settings.yaml holds (credentials included): owner-only, written atomically.
+  const temp = `${file}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    writeFileSync(temp, JSON.stringify(record), { mode: 0o600 });
+    renameSync(temp, file);
+  } catch {
+    // A read-only home just goes without the cache.
+  }
 }
 
-/** Keys whose values are secrets: never echoed back in an error. */
-const SECRET_KEY = /pass|token|secret|^value$/i;
-
-function fromIssues(
-  issues: readonly z.core.$ZodIssue[],
-  file: string,
-  locate: (p: readonly PropertyKey[]) => Located,
-  root: unknown,
-): SettingsError {
-  const lines = issues.map((issue) => {
-    const located = locate(issue.path);
-    const value = valueAt(root, issue.path);
-    const last = issue.path.at(-1);
-    const shown =
-      value === undefined
-        ? ""
-        : typeof last === "string" && SECRET_KEY.test(last)
-          ? " (value hidden: secret)"
-          : ` (got ${JSON.stringify(value)})`;
-    const keys = issue.code === "unrecognized_keys" ? `: unknown key(s) ${issue.keys.join(", ")}` : "";
-    const missing = value === undefined && issue.code === "invalid_type";
-    const message =
-      issue.code === "unrecognized_keys"
-        ? "not a settings key"
-        : missing
-          ? `required key is missing (${issue.message})`
-          : issue.message;
-    return `${describe(located)}${keys}: ${message}${issue.code === "unrecognized_keys" ? "" : shown}`;
-  });
-  return new SettingsError(`${file}: invalid settings:\n  ${lines.join("\n  ")}`);
+function fromRecord(file: string, record: CacheRecord): Settings {
+  const fallback = record.projects[""] as ProjectSettings;
+  return {
+    file,
+    store: record.store,
+    projectNames: record.projectNames,
+    forProject: (name) => structuredClone(record.projects[name] ?? fallback),
+  };
 }
-
-/** Provider blocks this package validates itself. */
-export const knownProviderKinds = Object.keys(KNOWN_PROVIDER_BLOCKS);

@@ -5,6 +5,7 @@
  * inferred types.
  */
 import { z } from "zod";
+import { SITE_NAME_PATTERN } from "../names.js";
 
 const PLATFORMS = ["windows", "linux", "darwin"] as const;
 
@@ -81,7 +82,6 @@ export const KNOWN_PROVIDER_BLOCKS = {
   rclone: RcloneBlock,
 } as const;
 
-export const SITE_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 const SiteName = z
   .string()
   .regex(SITE_NAME_PATTERN, "a site name uses only letters, digits, '_', '.' and '-'");

@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 async function states(s: EngineStudio, representationId: string) {
-  const context = s.open();
+  const context = await s.open();
   const found = await context.store.getSiteStates("Proj", [representationId]);
   return Object.fromEntries(found.map((st) => [st.site, st]));
 }
@@ -30,7 +30,7 @@ describe("engine pass between two local_drive sites", () => {
       "scene.ma": "v1 scene",
       "res/tex/a.png": "png",
     });
-    const { engine } = studio.engine();
+    const { engine } = await studio.engine();
     const report = await engine.runPass();
     const project = report.projects.find((p) => p.project === "Proj");
     expect(project?.outcomes.map((o) => o.status)).toEqual(["ok", "ok"]);
@@ -54,7 +54,7 @@ describe("engine pass between two local_drive sites", () => {
       { site: "local" },
     );
     expect((await states(studio, representationId)).studio?.status).toBe(SyncStatus.QUEUED);
-    const { engine, events } = studio.engine();
+    const { engine, events } = await studio.engine();
     await engine.runPass();
     expect(readFileSync(fillRootless(paths[0] as string, { work: studio.studioRoot }), "utf8")).toBe(
       "local work",
@@ -71,13 +71,13 @@ describe("engine pass between two local_drive sites", () => {
           .replace("remote_site: studio", "remote_site: local"),
     });
     await studio.publishFiles({ "scene.ma": "x" });
-    const report = await studio.engine().engine.runPass();
+    const report = await (await studio.engine()).engine.runPass();
     expect(report.projects[0]?.skipped).toContain('the active site is "studio"');
   });
 
   it("skips a project whose active and remote site are the same", async () => {
     studio = await engineStudio({ settings: (roots) => artistSettings(roots, { remote: "local" }) });
-    const report = await studio.engine().engine.runPass();
+    const report = await (await studio.engine()).engine.runPass();
     expect(report.projects[0]?.skipped).toContain("active and remote site are both");
   });
 
@@ -86,7 +86,7 @@ describe("engine pass between two local_drive sites", () => {
     const { representationId, paths } = await studio.publishFiles({ "scene.ma": "gone soon" });
     const studioFile = fillRootless(paths[0] as string, { work: studio.studioRoot });
     rmSync(studioFile);
-    const { engine, events } = studio.engine({ retryBaseMs: 20 });
+    const { engine, events } = await studio.engine({ retryBaseMs: 20 });
     const report = await engine.runPass();
     const outcome = report.projects[0]?.outcomes[0];
     expect(outcome?.status).toBe("failed");
@@ -120,7 +120,7 @@ describe("engine pass between two local_drive sites", () => {
       { site: "local" },
     );
     expect((await states(studio, representationId)).vendor?.status).toBe(SyncStatus.QUEUED);
-    await studio.engine().engine.runPass();
+    await (await studio.engine()).engine.runPass();
     const after = await states(studio, representationId);
     expect(after.studio?.status).toBe(SyncStatus.OK);
     expect(after.vendor?.status).toBe(SyncStatus.OK);

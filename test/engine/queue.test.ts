@@ -18,7 +18,7 @@ const tinyRemote = (roots: { studio: string; local: string; dir: string }) =>
 describe("engine work queue", () => {
   it("takes the highest priorities first, no more representations per pass than the provider's batch limit", async () => {
     const studio = await engineStudio({ settings: tinyRemote });
-    const context = studio.open();
+    const context = await studio.open();
     const ids: Record<number, string> = {};
     for (const priority of [10, 90, 50]) {
       const { representationId } = await studio.publishFiles(
@@ -36,7 +36,7 @@ describe("engine work queue", () => {
         priority,
       });
     }
-    const { engine } = studio.engine();
+    const { engine } = await studio.engine();
     const first = await engine.runPass();
     const moved = (report: typeof first) => report.projects[0]?.outcomes.map((o) => o.job.representationId);
     expect(moved(first)).toEqual([ids[90], ids[50]]);
@@ -51,24 +51,24 @@ describe("engine work queue", () => {
     const cli = (...args: string[]) => runCli([...args, "--home", studio.home]);
     expect((await cli("pause", "--project", "Proj", "--representation", a.representationId)).code).toBe(0);
     // Each engine below opens the store afresh, as a restarted process would.
-    let report = await studio.engine().engine.runPass();
+    let report = await (await studio.engine()).engine.runPass();
     expect(report.projects[0]?.outcomes.map((o) => o.job.representationId)).toEqual([b.representationId]);
 
     const c = await studio.publishFiles({ "scene.ma": "c" }, { product: "workfileC" });
     expect((await cli("pause", "--project", "Proj")).code).toBe(0);
-    report = await studio.engine().engine.runPass();
+    report = await (await studio.engine()).engine.runPass();
     expect(report.projects[0]?.skipped).toBe("the project is paused");
     expect((await cli("unpause", "--project", "Proj")).code).toBe(0);
 
     expect((await cli("pause", "--service")).code).toBe(0);
-    report = await studio.engine().engine.runPass();
+    report = await (await studio.engine()).engine.runPass();
     expect(report.projects[0]?.skipped).toBe("the sync service is paused");
     expect((await cli("unpause", "--service")).code).toBe(0);
 
-    report = await studio.engine().engine.runPass();
+    report = await (await studio.engine()).engine.runPass();
     expect(report.projects[0]?.outcomes.map((o) => o.job.representationId)).toEqual([c.representationId]);
     expect((await cli("unpause", "--project", "Proj", "--representation", a.representationId)).code).toBe(0);
-    report = await studio.engine().engine.runPass();
+    report = await (await studio.engine()).engine.runPass();
     expect(report.projects[0]?.outcomes.map((o) => o.job.representationId)).toEqual([a.representationId]);
     const bad = await cli("pause", "--project", "Proj", "--service");
     expect(bad.code).toBe(2);
@@ -86,15 +86,15 @@ describe("engine work queue", () => {
         }),
     });
     const { representationId } = await studio.publishFiles({ "scene.ma": "keep safe" });
-    const context = studio.open();
+    const context = await studio.open();
     const before = await context.store.getSiteStates("Proj", [representationId], ["backup"]);
     expect(before[0]?.status).toBe(SyncStatus.QUEUED);
     // The artist's own pass does not touch backup; a service running for backup does.
-    await studio.engine().engine.runPass();
+    await (await studio.engine()).engine.runPass();
     expect((await context.store.getSiteStates("Proj", [representationId], ["backup"]))[0]?.status).toBe(
       SyncStatus.QUEUED,
     );
-    const report = await studio.engine({ ownSite: "backup" }).engine.runPass();
+    const report = await (await studio.engine({ ownSite: "backup" })).engine.runPass();
     expect(report.projects[0]?.outcomes.map((o) => o.status)).toEqual(["ok"]);
     expect((await context.store.getSiteStates("Proj", [representationId], ["backup"]))[0]?.status).toBe(
       SyncStatus.OK,
@@ -105,7 +105,7 @@ describe("engine work queue", () => {
   it("puts files left IN_PROGRESS by a dead process back to QUEUED and lets the next pass finish them", async () => {
     const studio = await engineStudio({ settings: (roots) => artistSettings(roots) });
     const { representationId } = await studio.publishFiles({ "scene.ma": "interrupted" });
-    const context = studio.open();
+    const context = await studio.open();
     const [rep] = await context.store.getRepresentations("Proj", { ids: [representationId] });
     const fileId = rep?.files[0]?.id as string;
     await context.store.setSiteState("Proj", representationId, "artist1", {
@@ -120,7 +120,7 @@ describe("engine work queue", () => {
       `${(await import("node:os")).hostname()}/999999/dead`,
       60_000,
     );
-    const { engine } = studio.engine();
+    const { engine } = await studio.engine();
     expect(await recoverInterrupted(engine)).toEqual({ releasedOwners: 1, requeued: 1 });
     const [state] = await context.store.getSiteStates("Proj", [representationId], ["artist1"]);
     expect(state?.files[0]).toMatchObject({ status: SyncStatus.QUEUED, retries: 1 });

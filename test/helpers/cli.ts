@@ -86,7 +86,7 @@ export function snapshot(dir: string): Record<string, number> {
     for (const name of entries) {
       const full = path.join(d, name);
       const s = statSync(full);
-      if (name.startsWith("sitesync.db")) continue;
+      if (name.startsWith("sitesync.db") || name === ".settings-cache.json") continue;
       if (s.isDirectory()) walk(full);
       else out[path.relative(dir, full)] = s.size;
     }

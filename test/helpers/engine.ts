@@ -8,17 +8,17 @@ import { makeStudio, type Studio } from "./cli.js";
 
 export interface EngineStudio extends Studio {
   siteId: string;
-  open: () => Context;
+  open: () => Promise<Context>;
   /** Publishes `files` (name -> content) as the next version of a product; returns the representation id. */
   publishFiles: (
     files: Record<string, string | Buffer>,
     options?: { site?: string; product?: string; productType?: string; links?: string[] },
   ) => Promise<{ representationId: string; versionId: string; paths: string[] }>;
-  engine: (options?: { ownSite?: string; retryBaseMs?: number }) => {
+  engine: (options?: { ownSite?: string; retryBaseMs?: number }) => Promise<{
     engine: SyncEngine;
     events: EngineEvent[];
     context: Context;
-  };
+  }>;
   closeAll: () => Promise<void>;
 }
 
@@ -41,8 +41,8 @@ export async function engineStudio(
     );
   }
   const opened: Context[] = [];
-  const open = () => {
-    const context = openContext({
+  const open = async () => {
+    const context = await openContext({
       home: studio.home,
       env: { ...process.env, AYON_SITE_ID: "", SITESYNC_STORE_URL: "" },
     });
@@ -50,7 +50,7 @@ export async function engineStudio(
     return context;
   };
   let counter = 0;
-  const main = open();
+  const main = await open();
   return {
     ...studio,
     siteId,
@@ -81,8 +81,8 @@ export async function engineStudio(
         paths: result.files.map((f) => f.path),
       };
     },
-    engine(engineOptions = {}) {
-      const context = open();
+    async engine(engineOptions = {}) {
+      const context = await open();
       const engine = new SyncEngine({
         store: context.store,
         settings: context.settings,

@@ -57,7 +57,7 @@ describe("copy-last-published-workfile copies", () => {
       path.join(work, "resources/textures/wood/albedo.png"),
     ]);
     expect(readFileSync(path.join(work, "resources/textures/wood/albedo.png"), "utf8")).toBe("albedo");
-    const [state] = await s.open().store.getSiteStates("Proj", [representationId], ["artist1"]);
+    const [state] = await (await s.open()).store.getSiteStates("Proj", [representationId], ["artist1"]);
     expect(state?.status).toBe(SyncStatus.OK);
     expect(partials(s.localRoot)).toEqual([]);
   });
@@ -99,9 +99,11 @@ describe("copy-last-published-workfile copies", () => {
     expect(readFileSync(fillRootless(model.paths[0] as string, { work: s.localRoot }), "utf8")).toBe(
       "geometry",
     );
-    const states = await s
-      .open()
-      .store.getSiteStates("Proj", [representationId, model.representationId], ["artist1"]);
+    const states = await (await s.open()).store.getSiteStates(
+      "Proj",
+      [representationId, model.representationId],
+      ["artist1"],
+    );
     expect(states.map((st) => st.status)).toEqual([SyncStatus.OK, SyncStatus.OK]);
   });
 
@@ -130,7 +132,7 @@ describe("copy-last-published-workfile copies", () => {
     expect(result.stderr).toContain("PR_hero_workfileModeling_v001.ma: FAILED after 3 tries");
     expect(result.stderr).toContain("no such file");
     expect(existsSync(workDir(s))).toBe(false);
-    const [state] = await s.open().store.getSiteStates("Proj", [representationId], ["artist1"]);
+    const [state] = await (await s.open()).store.getSiteStates("Proj", [representationId], ["artist1"]);
     expect(state?.status).toBe(SyncStatus.FAILED);
     expect(partials(s.localRoot)).toEqual([]);
   });

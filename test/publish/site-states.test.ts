@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { initialSiteStatuses } from "../../lib/publish/site-states.js";
-import { parseSettings } from "../../lib/settings/load.js";
 import { resolveProjectSites } from "../../lib/settings/sites.js";
+import { parseSettings } from "../../lib/settings/validate.js";
 import { SyncStatus } from "../../lib/store/status.js";
 
 const kinds = { providerKinds: ["local_drive", "sftp"] };

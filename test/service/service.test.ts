@@ -88,7 +88,7 @@ describe("sitesync syncservice", () => {
     expect(await service.stop("SIGTERM")).toBe(0);
     expect(existsSync(local)).toBe(false);
     expect(leftovers(studio.localRoot)).toEqual([]);
-    const context = studio.open();
+    const context = await studio.open();
     const [state] = await context.store.getSiteStates("Proj", [representationId], ["artist1"]);
     expect(state?.files[0]).toMatchObject({ status: SyncStatus.QUEUED, retries: 0 });
     expect(await context.store.getClaims("Proj", representationId, "artist1")).toEqual([]);
@@ -109,7 +109,7 @@ describe("sitesync syncservice", () => {
     const { representationId, paths } = await studio.publishFiles(files);
     service = startService(studio.home, "artist1", env);
     await service.waitFor((line) => line.event === "file-start");
-    const { engine } = studio.engine();
+    const { engine } = await studio.engine();
     const report = await bring(engine, {
       project: "Proj",
       representationIds: [representationId],

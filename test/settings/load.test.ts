@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SettingsError } from "../../lib/errors.js";
-import { parseSettings } from "../../lib/settings/load.js";
+import { parseSettings } from "../../lib/settings/validate.js";
 
 const kinds = { providerKinds: ["local_drive", "sftp", "gdrive", "dropbox", "rclone"] };
 const load = (text: string) => parseSettings(text, "/home/settings.yaml", kinds);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseSettings } from "../../lib/settings/load.js";
 import { alternativesOf, resolveProjectSites } from "../../lib/settings/sites.js";
+import { parseSettings } from "../../lib/settings/validate.js";
 
 const kinds = { providerKinds: ["local_drive", "sftp"] };
 const anatomyRoots = {

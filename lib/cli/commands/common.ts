@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { type Context, openContext } from "../../context.js";
+import type { Context } from "../../context.js";
 import type { CommonOptions } from "../output.js";
 
 /** The options every command accepts. */
@@ -16,7 +16,9 @@ export async function withContext<T>(
   body: (context: Context) => Promise<T>,
   open: { create?: boolean } = {},
 ): Promise<T> {
-  const context = openContext({ ...(options.home ? { home: options.home } : {}), ...open });
+  // Loaded on use: `--help` and usage errors must not pay for settings, schemas and the store.
+  const { openContext } = await import("../../context.js");
+  const context = await openContext({ ...(options.home ? { home: options.home } : {}), ...open });
   try {
     return await body(context);
   } finally {

@@ -1,10 +1,6 @@
 import type { Command } from "commander";
-import { copyLastPublishedWorkfile } from "../../../hooks/copy-last-published-workfile.js";
 import { InputError } from "../../errors.js";
-import { buildLaunch } from "../../launcher/launch-data.js";
-import { createLogger } from "../../log.js";
 import { type CommonOptions, printResult } from "../output.js";
-import { progressRenderer } from "../progress.js";
 import { stopSignal, withCommonOptions, withContext } from "./common.js";
 
 interface HookRunOptions extends CommonOptions {
@@ -44,6 +40,13 @@ export function registerHook(program: Command): void {
     if (!HOOKS.includes(name))
       throw new InputError(`hook run: unknown hook "${name}" (known: ${HOOKS.join(", ")})`);
     await withContext(options, async (context) => {
+      const [{ copyLastPublishedWorkfile }, { buildLaunch }, { createLogger }, { progressRenderer }] =
+        await Promise.all([
+          import("../../../hooks/copy-last-published-workfile.js"),
+          import("../../launcher/launch-data.js"),
+          import("../../log.js"),
+          import("../progress.js"),
+        ]);
       const { data } = await buildLaunch(context, {
         project: options.project,
         folderPath: options.folder,

@@ -1,12 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { loadHomeSettings, STORE_FILE } from "../../context.js";
 import { InputError } from "../../errors.js";
 import { checkSiteId, localSiteId, resolveHome } from "../../home.js";
 import { templatePath } from "../../paths.js";
-import { findSettingsFile } from "../../settings/load.js";
-import { openSqliteStore } from "../../store/sqlite/index.js";
 import { type CommonOptions, printResult } from "../output.js";
 import { withCommonOptions } from "./common.js";
 
@@ -30,6 +27,11 @@ export function registerInit(program: Command): void {
         "folder of this workstation's local site work root (default: <home>/local)",
       ),
   ).action(async (options: InitOptions) => {
+    const [{ loadHomeSettings, STORE_FILE }, { findSettingsFile }, { openSqliteStore }] = await Promise.all([
+      import("../../context.js"),
+      import("../../settings/load.js"),
+      import("../../store/sqlite/index.js"),
+    ]);
     const home = resolveHome(options.home);
     if (options.siteId) checkSiteId(options.siteId, "--site-id");
     const idFile = path.join(home, "site_id");
@@ -53,7 +55,7 @@ export function registerInit(program: Command): void {
         .replaceAll('"{LOCAL_ROOT}"', JSON.stringify(localRoot));
       writeFileSync(settingsFile, text, { flag: "wx" });
     }
-    loadHomeSettings(home);
+    await loadHomeSettings(home);
     if (options.siteId && !existsSync(idFile)) writeFileSync(idFile, `${options.siteId}\n`, { flag: "wx" });
     const siteId = localSiteId(home, { create: true });
     await openSqliteStore(path.join(home, STORE_FILE)).close();

@@ -1,8 +1,5 @@
 import type { Command } from "commander";
-import { launch } from "../../launcher/launch.js";
-import { createLogger } from "../../log.js";
 import { type CommonOptions, printResult } from "../output.js";
-import { progressRenderer } from "../progress.js";
 import { stopSignal, withCommonOptions, withContext } from "./common.js";
 
 interface LaunchOptions extends CommonOptions {
@@ -28,6 +25,11 @@ export function registerLaunch(program: Command): void {
       .argument("[args...]", "arguments for the application (after --)"),
   ).action(async (args: string[], options: LaunchOptions) => {
     await withContext(options, async (context) => {
+      const [{ launch }, { createLogger }, { progressRenderer }] = await Promise.all([
+        import("../../launcher/launch.js"),
+        import("../../log.js"),
+        import("../progress.js"),
+      ]);
       const logger = createLogger({ verbose: options.verbose ?? false });
       const progress = progressRenderer(!options.json);
       const result = await launch(

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { requireProject } from "../../context.js";
 import { InputError } from "../../errors.js";
 import type { PauseTarget } from "../../store/types.js";
 import { type CommonOptions, printResult } from "../output.js";
@@ -24,6 +23,7 @@ function register(program: Command, name: "pause" | "unpause", paused: boolean):
       throw new InputError(`${name}: give either --project (optionally with --representation) or --service`);
     }
     await withContext(options, async (context) => {
+      const { requireProject } = await import("../../context.js");
       let target: PauseTarget = { kind: "service" };
       if (options.project) {
         const project = await requireProject(context, options.project);

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { publish } from "../../publish/publish.js";
 import { statusName } from "../../store/status.js";
 import { type CommonOptions, printResult } from "../output.js";
 import { collect, withCommonOptions, withContext } from "./common.js";
@@ -38,6 +37,7 @@ export function registerPublish(program: Command): void {
       .option("--hero", "also integrate the version as the product's hero version"),
   ).action(async (options: PublishOptions) => {
     await withContext(options, async (context) => {
+      const { publish } = await import("../../publish/publish.js");
       const result = await publish(context, {
         project: options.project,
         folderPath: options.folder,

@@ -1,9 +1,6 @@
 import type { Command } from "commander";
 import { checkSiteId } from "../../home.js";
-import { createLogger } from "../../log.js";
-import { runLoop } from "../../service/service.js";
 import type { CommonOptions } from "../output.js";
-import { progressRenderer } from "../progress.js";
 import { stopSignal, withCommonOptions, withContext } from "./common.js";
 
 interface ServiceOptions extends CommonOptions {
@@ -22,6 +19,11 @@ export function registerService(program: Command): void {
   ).action(async (options: ServiceOptions) => {
     checkSiteId(options.activeSite, "--active-site");
     await withContext(options, async (context) => {
+      const [{ createLogger }, { runLoop }, { progressRenderer }] = await Promise.all([
+        import("../../log.js"),
+        import("../../service/service.js"),
+        import("../progress.js"),
+      ]);
       const logger = createLogger({ verbose: options.verbose ?? false });
       const progress = progressRenderer(!options.json);
       const site = options.activeSite;

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { wakeServices } from "../../service/wake.js";
-import { addSite, removeSite, resetSite, type SiteTarget } from "../../state/site-operations.js";
+import type { SiteTarget } from "../../state/site-operations.js";
 import { statusName } from "../../store/status.js";
 import { type CommonOptions, printResult } from "../output.js";
 import { parseInteger, withCommonOptions, withContext } from "./common.js";
@@ -36,6 +36,7 @@ export function registerSite(program: Command): void {
     .option("--priority <n>", "priority (higher first, default 50)", parseInteger("--priority"))
     .action(async (options: SiteOptions) => {
       await withContext(options, async (context) => {
+        const { addSite } = await import("../../state/site-operations.js");
         const result = await addSite(context, target(options), {
           force: options.force ?? false,
           ...(options.priority === undefined ? {} : { priority: options.priority }),
@@ -53,6 +54,7 @@ export function registerSite(program: Command): void {
     .option("--remove-local-files", "also delete the files from this workstation's own site")
     .action(async (options: SiteOptions) => {
       await withContext(options, async (context) => {
+        const { removeSite } = await import("../../state/site-operations.js");
         const result = await removeSite(context, target(options), {
           removeLocalFiles: options.removeLocalFiles ?? false,
         });
@@ -67,6 +69,7 @@ export function registerSite(program: Command): void {
   siteCommand(site, "reset", "queue the representation's files on the site again (retries cleared)").action(
     async (options: SiteOptions) => {
       await withContext(options, async (context) => {
+        const { resetSite } = await import("../../state/site-operations.js");
         const result = await resetSite(context, target(options));
         printResult(options, result, () => `reset ${options.representation} on ${result.site}: QUEUED`);
       });

@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { projectSites, requireProject } from "../../context.js";
 import { InputError } from "../../errors.js";
-import { LOCAL_ALIAS } from "../../settings/sites.js";
 import { isSyncStatus, type SyncStatus, statusName } from "../../store/status.js";
 import type { StateRow, StateSortKey } from "../../store/types.js";
 import { type CommonOptions, printResult } from "../output.js";
@@ -70,6 +68,10 @@ export function registerStatus(program: Command): void {
     if ((options.page ?? 1) < 1 || (options.pageLength ?? 1) < 1)
       throw new InputError("--page and --page-length start at 1");
     await withContext(options, async (context) => {
+      const [{ projectSites, requireProject }, { LOCAL_ALIAS }] = await Promise.all([
+        import("../../context.js"),
+        import("../../settings/sites.js"),
+      ]);
       const project = await requireProject(context, options.project);
       const sites = projectSites(context, project);
       const site = (value: string | undefined, fallback: string) =>

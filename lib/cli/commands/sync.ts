@@ -1,11 +1,6 @@
 import type { Command } from "commander";
-import { requireProject } from "../../context.js";
-import { SyncEngine } from "../../engine/engine.js";
 import { failures, type PassReport } from "../../engine/types.js";
-import { createLogger } from "../../log.js";
-import { runLoop } from "../../service/service.js";
 import { type CommonOptions, printResult } from "../output.js";
-import { progressRenderer } from "../progress.js";
 import { stopSignal, withCommonOptions, withContext } from "./common.js";
 
 interface SyncOptions extends CommonOptions {
@@ -61,6 +56,14 @@ export function registerSync(program: Command): void {
       ),
   ).action(async (options: SyncOptions) => {
     await withContext(options, async (context) => {
+      const [{ requireProject }, { SyncEngine }, { createLogger }, { runLoop }, { progressRenderer }] =
+        await Promise.all([
+          import("../../context.js"),
+          import("../../engine/engine.js"),
+          import("../../log.js"),
+          import("../../service/service.js"),
+          import("../progress.js"),
+        ]);
       await requireProject(context, options.project);
       const logger = createLogger({ verbose: options.verbose ?? false });
       const progress = progressRenderer(!options.json);

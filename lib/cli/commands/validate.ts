@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { validateProject } from "../../state/validate.js";
 import { type CommonOptions, printResult } from "../output.js";
 import { withCommonOptions, withContext } from "./common.js";
 
@@ -21,6 +20,7 @@ export function registerValidate(program: Command): void {
       .option("--reset-missing", "queue files the state calls OK but the site does not have"),
   ).action(async (options: ValidateOptions) => {
     await withContext(options, async (context) => {
+      const { validateProject } = await import("../../state/validate.js");
       const report = await validateProject(context, options.project, options.site, {
         resetMissing: options.resetMissing ?? false,
       });
