@@ -11,8 +11,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fillRootless } from "../lib/anatomy/roots.js";
-import { bring } from "../lib/engine/bring.js";
-import { SyncEngine } from "../lib/engine/engine.js";
 import { workfileExtensions } from "../lib/hosts.js";
 import { existingWorkfiles, workAreaFor, workfileName } from "../lib/launcher/workfiles.js";
 import { filterProfiles } from "../lib/settings/profiles.js";
@@ -129,12 +127,7 @@ export async function copyLastPublishedWorkfile(context: HookContext): Promise<C
   }
   const linked = await linkedRepresentations(context, published, sites.activeSite, sites.remoteSite);
   const wanted = [published.representation.id, ...linked.map((r) => r.id)];
-  await bring(engineFor(context), {
-    project: data.project_name,
-    representationIds: wanted,
-    ...(services.timeoutMs === undefined ? {} : { timeoutMs: services.timeoutMs }),
-    ...(services.signal ? { signal: services.signal } : {}),
-  });
+  await bringNow(context, wanted);
 
   const resources = await plannedResources(published, activeRoots, workArea.dir);
   await copyResources(resources);
@@ -159,16 +152,31 @@ export async function copyLastPublishedWorkfile(context: HookContext): Promise<C
   };
 }
 
-function engineFor({ services }: HookContext): SyncEngine {
-  const { context, onEvent } = services;
+/**
+ * Asks the sync engine to bring representations to the active site now. The
+ * engine is loaded only here: a launch whose workfile is already there never
+ * pays for it.
+ */
+async function bringNow(context: HookContext, representationIds: string[]): Promise<void> {
+  const { services, data } = context;
+  const [{ bring }, { SyncEngine }] = await Promise.all([
+    import("../lib/engine/bring.js"),
+    import("../lib/engine/engine.js"),
+  ]);
+  const { context: home, onEvent } = services;
   const engine = new SyncEngine({
-    store: context.store,
-    settings: context.settings,
-    ownSite: context.siteId,
-    platform: context.platform,
+    store: home.store,
+    settings: home.settings,
+    ownSite: home.siteId,
+    platform: home.platform,
   });
   if (onEvent) engine.on(onEvent);
-  return engine;
+  await bring(engine, {
+    project: data.project_name,
+    representationIds,
+    ...(services.timeoutMs === undefined ? {} : { timeoutMs: services.timeoutMs }),
+    ...(services.signal ? { signal: services.signal } : {}),
+  });
 }
 
 function allOk(
@@ -230,12 +238,7 @@ async function restoreResources(
   const missing = planned.filter((r) => r.action === "copy");
   if (missing.length === 0) return [];
   if (!(await onSite(context, published.representation, activeSite))) {
-    await bring(engineFor(context), {
-      project: context.data.project_name,
-      representationIds: [published.representation.id],
-      ...(context.services.timeoutMs === undefined ? {} : { timeoutMs: context.services.timeoutMs }),
-      ...(context.services.signal ? { signal: context.services.signal } : {}),
-    });
+    await bringNow(context, [published.representation.id]);
   }
   await copyResources(missing);
   return missing.map((r) => r.target);

@@ -6,12 +6,13 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import fs from "node:fs/promises";
 import path from "node:path";
-import fs from "fs-extra";
 import {
   CHUNK,
   codeOf,
   copyFileAtomic,
+  ensureDir,
   placeFile,
   providerError,
   requireAbsolute,
@@ -84,7 +85,7 @@ class LocalDriveProvider implements SiteProvider {
 
   async mkdirs(dir: string): Promise<void> {
     requireAbsolute(dir, "folder");
-    await fs.ensureDir(dir).catch((error: unknown) => {
+    await ensureDir(dir).catch((error: unknown) => {
       throw providerError(error, "create folder", dir);
     });
   }
@@ -103,7 +104,7 @@ class LocalDriveProvider implements SiteProvider {
     try {
       // Checked first so a missing source is reported as such, not as a failed link.
       await fs.stat(from);
-      await fs.ensureDir(path.dirname(to));
+      await ensureDir(path.dirname(to));
       await placeFile(from, to, options.overwrite ?? false);
     } catch (error) {
       throw providerError(error, `move ${from} to`, to);

@@ -5,15 +5,26 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import fs, { type FileHandle, open } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import fs from "fs-extra";
 import type { TransferOptions, TransferResult } from "../../providers/provider.js";
 import { PathError, ProviderError } from "../errors.js";
 
 /** Large chunks: fewer syscalls and progress calls per file; artists wait on these copies. */
 export const CHUNK = 1024 * 1024;
+
+/** mkdir -p. */
+export async function ensureDir(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+}
+
+export async function pathExists(p: string): Promise<boolean> {
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}
 const PART_SUFFIX = ".part";
 const PART_MARK = ".sitesync-";
 
@@ -95,7 +106,7 @@ export async function placeFile(temp: string, target: string, overwrite: boolean
     const code = codeOf(error);
     if (code === "EEXIST") throw existsError(target);
     if (code === undefined || !NO_HARDLINK_CODES.has(code)) throw error;
-    if (await fs.pathExists(target)) throw existsError(target);
+    if (await pathExists(target)) throw existsError(target);
     await fs.rename(temp, target);
     return;
   }
@@ -142,13 +153,13 @@ export async function copyFileAtomic(
     throw providerError(error, "read", source);
   });
   if (srcStat.isDirectory()) throw new ProviderError(`${source} is a folder, not a file`, false);
-  if (!overwrite && (await fs.pathExists(target))) throw existsError(target);
+  if (!overwrite && (await pathExists(target))) throw existsError(target);
 
   const total = srcStat.size;
   const temp = partialPathFor(target);
   let stage = "create a temporary file for";
   try {
-    await fs.ensureDir(path.dirname(target));
+    await ensureDir(path.dirname(target));
     const handle = await open(temp, "wx");
     try {
       stage = `copy ${source} to`;

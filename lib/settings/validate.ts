@@ -14,7 +14,6 @@ import {
   type ProjectSettings,
   ProjectSettingsSchema,
   type SettingsDocument,
-  type StoreSettings,
 } from "./schema.js";
 
 export function parseSettings(text: string, file: string, options: LoadOptions): Settings {
