@@ -7,6 +7,7 @@
 import { ProviderError } from "../lib/errors.js";
 import { localDriveFactory } from "./local-drive.js";
 import type { ProviderContext, ProviderFactory, SiteProvider } from "./provider.js";
+import { sftpFactory } from "./sftp/index.js";
 
 /**
  * Representations one engine pass takes per provider, as in AYON's Site Sync
@@ -90,3 +91,4 @@ export function createProvider<Config = unknown>(
 }
 
 registerProvider(localDriveFactory);
+registerProvider(sftpFactory);

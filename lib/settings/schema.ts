@@ -45,6 +45,14 @@ const SftpBlock = z.strictObject({
   sftp_key: PerPlatformPaths.prefault({}),
   sftp_key_pass: z.string().default(""),
   roots: z.string().default(""),
+  /** Not in AYON's model (which never checks host keys): OpenSSH's StrictHostKeyChecking values. */
+  host_key_checking: z.enum(["yes", "accept-new", "no"]).default("yes"),
+  /** known_hosts file; empty means ~/.ssh/known_hosts. */
+  known_hosts: z.string().default(""),
+  /** Parallel SFTP connections per site. */
+  connections: z.number().int().min(1).max(16).default(4),
+  /** Seconds to wait for the server before a site counts as unreachable. */
+  connect_timeout: z.number().min(1).max(120).default(10),
 });
 
 const DropboxBlock = z.strictObject({
@@ -74,6 +82,8 @@ const RcloneBlock = z.strictObject({
 });
 
 /** The provider blocks this package knows; a custom provider's block passes through unchecked. */
+export type SftpSettings = z.infer<typeof SftpBlock>;
+
 export const KNOWN_PROVIDER_BLOCKS = {
   local_drive: LocalDriveBlock,
   gdrive: GdriveBlock,

@@ -47,9 +47,11 @@ describe("provider registry", () => {
     expect(batchLimitOf("local_drive")).toBe(BATCH_LIMITS.local_drive);
   });
 
-  it("does not pretend the other upstream kinds exist before they are registered", () => {
-    expect(registeredKinds()).not.toContain("sftp");
-    expect(() => batchLimitOf("sftp")).toThrow(ProviderError);
+  it("registers local_drive and sftp, and does not pretend the other upstream kinds exist", () => {
+    expect(registeredKinds()).toEqual(expect.arrayContaining(["local_drive", "sftp"]));
+    expect(batchLimitOf("sftp")).toBe(20);
+    expect(registeredKinds()).not.toContain("gdrive");
+    expect(() => batchLimitOf("gdrive")).toThrow(ProviderError);
   });
 
   it("creates a local_drive provider for a site from its context", () => {
