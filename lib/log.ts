@@ -24,7 +24,7 @@ export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.
 export function createLogger(
   options: { verbose?: boolean; destination?: NodeJS.WritableStream } = {},
 ): Logger {
-  return pino(
+  const logger = pino(
     {
       level: options.verbose ? "debug" : "info",
       base: { pid: process.pid },

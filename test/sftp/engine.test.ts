@@ -1,0 +1,200 @@
+/**
+ * The engine moving files between a local site and an SFTP site served by a
+ * real OpenSSH sshd: uploads, downloads, the alternative-site case, a large
+ * file, many small files over parallel connections, and sshd dying mid-transfer.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { fillRootless } from "../../lib/anatomy/roots.js";
+import { SyncStatus } from "../../lib/store/status.js";
+import { runCli } from "../helpers/cli.js";
+import { artistSettings, type EngineStudio, engineStudio } from "../helpers/engine.js";
+import { type SshdServer, startSshd } from "../helpers/sshd.js";
+
+let server: SshdServer;
+let studio: EngineStudio | undefined;
+const secretsSeen: string[] = [];
+
+beforeAll(async () => {
+  server = await startSshd();
+}, 60_000);
+
+afterEach(async () => {
+  if (studio) {
+    // Everything the tests wrote that could hold a secret: the store and the logs captured below.
+    secretsSeen.push(readFileSync(path.join(studio.home, "sitesync.db")).toString("latin1"));
+    await studio.closeAll();
+  }
+  studio = undefined;
+  if (server) rmSync(path.join(server.root, "Proj"), { recursive: true, force: true });
+});
+
+afterAll(async () => {
+  const everything = secretsSeen.join("\n");
+  // Checked once all tests ran; the logs and state they wrote never hold the test secrets.
+  expect(everything.length).toBeGreaterThan(0);
+  expect(everything).not.toContain(server.password);
+  expect(everything).not.toContain(server.passphrase);
+  await server?.stop();
+});
+
+function vendorSite(extra = ""): string {
+  return `- {name: vendor, provider: sftp, ${extra} sftp: {sftp_host: "${server.host}", sftp_port: ${server.port}, sftp_user: "${server.user}", sftp_pass: "${server.password}", roots: "${server.root}", host_key_checking: accept-new, known_hosts: "${server.dir}/client_known_hosts"}}`;
+}
+
+const partials = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir, { recursive: true })
+        .map(String)
+        .filter((n) => n.includes(".sitesync-"))
+    : [];
+
+describe("engine with an SFTP site", () => {
+  it("uploads from the artist's site to the SFTP site and downloads back, logging no secret", async () => {
+    studio = await engineStudio({
+      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite()] }),
+    });
+    const { representationId, paths } = await studio.publishFiles(
+      { "scene.ma": "from the freelancer", "res/tex/a.png": "A" },
+      { site: "local" },
+    );
+    const sync = await runCli([
+      "sync",
+      "--project",
+      "Proj",
+      "--once",
+      "--verbose",
+      "--json",
+      "--home",
+      studio.home,
+    ]);
+    secretsSeen.push(sync.stdout, sync.stderr);
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(sync.json()).toMatchObject({ projects: [{ transferred: 2, failed: [] }] });
+    for (const rootless of paths) {
+      expect(readFileSync(fillRootless(rootless, { work: server.root }))).toEqual(
+        readFileSync(fillRootless(rootless, { work: studio.localRoot })),
+      );
+    }
+    expect(partials(server.root)).toEqual([]);
+
+    // The artist loses the local copy; validate resets it and a pass brings it back over SFTP.
+    rmSync(path.join(studio.localRoot, "Proj"), { recursive: true });
+    const reset = await runCli([
+      "validate",
+      "--project",
+      "Proj",
+      "--site",
+      "local",
+      "--reset-missing",
+      "--home",
+      studio.home,
+    ]);
+    expect(reset.code).toBe(0);
+    const { engine } = await studio.engine();
+    const report = await engine.runPass();
+    expect(report.projects[0]?.outcomes.map((o) => [o.job.direction, o.status])).toEqual([
+      ["download", "ok"],
+      ["download", "ok"],
+    ]);
+    expect(readFileSync(fillRootless(paths[0] as string, { work: studio.localRoot }), "utf8")).toBe(
+      "from the freelancer",
+    );
+    const [state] = await (await studio.open()).store.getSiteStates("Proj", [representationId], ["artist1"]);
+    expect(state?.status).toBe(SyncStatus.OK);
+  });
+
+  it("counts a publish to studio as on the SFTP site when the SFTP root is the studio folder, and downloads a 256 MiB file with progress", async () => {
+    studio = await engineStudio({
+      settings: (roots) =>
+        artistSettings(
+          { studio: server.root, local: roots.local },
+          { remote: "vendor", sites: [vendorSite("alternative_sites: [studio],")] },
+        ),
+    });
+    const big = Buffer.alloc(256 * 1024 * 1024, 9);
+    big.write("header", 0);
+    const { representationId, paths } = await studio.publishFiles({ "scene.ma": big });
+    const context = await studio.open();
+    const [vendor] = await context.store.getSiteStates("Proj", [representationId], ["vendor"]);
+    expect(vendor?.status).toBe(SyncStatus.OK);
+    const { engine, events } = await studio.engine();
+    const report = await engine.runPass();
+    expect(report.projects[0]?.outcomes.map((o) => o.status)).toEqual(["ok"]);
+    const progress = events.flatMap((e) => (e.type === "file-progress" ? [e.transferred] : []));
+    expect(progress.length).toBeGreaterThan(10);
+    expect(progress.at(-1)).toBe(big.length);
+    expect(readFileSync(fillRootless(paths[0] as string, { work: studio.localRoot })).equals(big)).toBe(true);
+  }, 120_000);
+
+  it("moves many small files over parallel SFTP connections", async () => {
+    studio = await engineStudio({
+      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite()] }),
+    });
+    const files: Record<string, string> = { "scene.ma": "scene" };
+    for (let i = 0; i < 200; i++)
+      files[`res/tex/t${String(i).padStart(3, "0")}.png`] = `texture ${i}`.repeat(400);
+    const before = readFileSync(server.logFile, "utf8").split("Accepted password").length;
+    const { paths } = await studio.publishFiles(files, { site: "local" });
+    const report = await (await studio.engine()).engine.runPass();
+    expect(report.projects[0]?.outcomes.filter((o) => o.status === "ok")).toHaveLength(201);
+    const sample = paths[150] as string;
+    expect(readFileSync(fillRootless(sample, { work: server.root }), "utf8")).toBe(
+      readFileSync(fillRootless(sample, { work: studio.localRoot }), "utf8"),
+    );
+    const sessions = readFileSync(server.logFile, "utf8").split("Accepted password").length - before;
+    expect(sessions).toBeGreaterThanOrEqual(2);
+    expect(sessions).toBeLessThanOrEqual(4);
+  }, 60_000);
+
+  it("retries when sshd dies mid-transfer, fails at retry_cnt without a partial file, and completes once sshd is back", async () => {
+    studio = await engineStudio({
+      settings: (roots) =>
+        artistSettings(
+          { studio: server.root, local: roots.local },
+          {
+            remote: "vendor",
+            config: "{retry_cnt: 3}",
+            sites: [vendorSite("alternative_sites: [studio],")],
+          },
+        ),
+    });
+    const big = Buffer.alloc(128 * 1024 * 1024, 4);
+    const { representationId, paths } = await studio.publishFiles({ "scene.ma": big });
+    const local = fillRootless(paths[0] as string, { work: studio.localRoot });
+    const { engine } = await studio.engine({ retryBaseMs: 50 });
+    let killed: Promise<void> | undefined;
+    engine.on((event) => {
+      if (event.type === "file-progress" && !killed) killed = server.kill("SIGKILL");
+    });
+    const report = await engine.runPass();
+    await killed;
+    const outcome = report.projects[0]?.outcomes[0];
+    expect(outcome?.status).toBe("failed");
+    const [state] = await (await studio.open()).store.getSiteStates("Proj", [representationId], ["artist1"]);
+    expect(state?.status).toBe(SyncStatus.FAILED);
+    expect(state?.files[0]?.retries).toBe(3);
+    expect(state?.files[0]?.message).toMatch(/sftp|connect/i);
+    expect(existsSync(local)).toBe(false);
+    expect(partials(studio.localRoot)).toEqual([]);
+
+    await server.restart();
+    const reset = await runCli([
+      "site",
+      "reset",
+      "--project",
+      "Proj",
+      "--representation",
+      representationId,
+      "--site",
+      "local",
+      "--home",
+      studio.home,
+    ]);
+    expect(reset.code).toBe(0);
+    const again = await (await studio.engine()).engine.runPass();
+    expect(again.projects[0]?.outcomes.map((o) => o.status)).toEqual(["ok"]);
+    expect(readFileSync(local).equals(big)).toBe(true);
+  }, 120_000);
+});
