@@ -1,0 +1,172 @@
+/**
+ * A throwaway studio for the benchmarks: a home with the default settings
+ * (studio and local roots in a temp folder, local site "bench-artist"), the
+ * project "Bench" with one folder and task, and a catalog registered straight
+ * through the store (no publish command), every file studio OK / local QUEUED.
+ */
+
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadDefaultAnatomy } from "../lib/anatomy/index.js";
+import { type Context, openContext } from "../lib/context.js";
+import { templatePath } from "../lib/paths.js";
+import { op3Hash } from "../lib/publish/hash.js";
+import { newId } from "../lib/store/ids.js";
+import { SyncStatus } from "../lib/store/status.js";
+import type { RepresentationFile } from "../lib/store/types.js";
+
+export const PROJECT = "Bench";
+export const SITE_ID = "bench-artist";
+const FOLDER = "/assets/characters/hero";
+
+/** A fresh temp folder under BENCH_TMP (default: the OS temp folder). */
+export function tempDir(prefix: string): string {
+  const base = process.env.BENCH_TMP || os.tmpdir();
+  mkdirSync(base, { recursive: true });
+  return mkdtempSync(path.join(base, `sitesync-${prefix}-`));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** A home whose settings are the shipped template with these roots, its store and project opened. */
+export async function openStudio(home: string, studioRoot: string, localRoot: string): Promise<Context> {
+  mkdirSync(home, { recursive: true });
+  const settings = readFileSync(templatePath("settings.yaml"), "utf8")
+    .replaceAll('"{STUDIO_ROOT}"', JSON.stringify(studioRoot))
+    .replaceAll('"{LOCAL_ROOT}"', JSON.stringify(localRoot));
+  writeFileSync(path.join(home, "settings.yaml"), settings);
+  const context = await openContext({ home, create: true, env: { AYON_SITE_ID: SITE_ID } });
+  await context.store.importProject({
+    name: PROJECT,
+    code: "BN",
+    anatomy: loadDefaultAnatomy(),
+    folders: [{ path: FOLDER, tasks: [{ name: "lighting", type: "Lighting" }] }],
+  });
+  return context;
+}
+
+/** One published file as it lies under the studio root (paths relative to the root). */
+export interface SourceFile {
+  relPath: string;
+  size: number;
+  sha256: string;
+  hash: string;
+}
+
+/** Relative publish folder of representation `index`, as the default publish template lays it out. */
+export function publishDir(index: number): string {
+  const product = `render${String(index).padStart(3, "0")}`;
+  return `${PROJECT}/assets/characters/hero/publish/render/${product}/v001`;
+}
+
+/** Writes `representations` x `filesPerRepresentation` random files of `fileSize` bytes under root. */
+export function writeSourceTree(
+  root: string,
+  representations: number,
+  filesPerRepresentation: number,
+  fileSize: number,
+): SourceFile[][] {
+  const tree: SourceFile[][] = [];
+  for (let r = 0; r < representations; r++) {
+    const dir = publishDir(r);
+    mkdirSync(path.join(root, dir), { recursive: true });
+    const files: SourceFile[] = [];
+    for (let f = 0; f < filesPerRepresentation; f++) {
+      const relPath = `${dir}/BN_hero_render${String(r).padStart(3, "0")}_v001.${String(f + 1).padStart(4, "0")}.exr`;
+      const content = randomBytes(fileSize);
+      const full = path.join(root, relPath);
+      writeFileSync(full, content);
+      files.push({
+        relPath,
+        size: fileSize,
+        sha256: createHash("sha256").update(content).digest("hex"),
+        hash: op3Hash(full, statSync(full).mtimeMs, fileSize),
+      });
+    }
+    tree.push(files);
+  }
+  return tree;
+}
+
+/** Registers one representation per entry of `tree` (v001 of its own product), studio OK / local QUEUED. */
+export async function registerTree(context: Context, tree: SourceFile[][]): Promise<string[]> {
+  const { store } = context;
+  const folder = await store.getFolderByPath(PROJECT, FOLDER);
+  const task = folder && (await store.getTask(PROJECT, folder.id, "lighting"));
+  if (!folder || !task) throw new Error("bench project has no folder/task");
+  const ids: string[] = [];
+  for (const [index, sources] of tree.entries()) {
+    const files: RepresentationFile[] = sources.map((s) => ({
+      id: newId(),
+      name: path.posix.basename(s.relPath),
+      path: `{root[work]}/${s.relPath}`,
+      size: s.size,
+      hash: s.hash,
+      hashType: "op3",
+      sha256: s.sha256,
+    }));
+    const representationId = newId();
+    const product = `render${String(index).padStart(3, "0")}`;
+    await store.registerPublish(PROJECT, {
+      product: { folderId: folder.id, name: product, productType: "render", productBaseType: "render" },
+      version: { id: newId(), version: 1, taskId: task.id, author: "bench" },
+      representation: { id: representationId, name: "exr", context: { ext: "exr", version: 1 }, files },
+      links: [],
+      siteStates: [
+        { site: "studio", files: files.map((f) => ({ fileId: f.id, status: SyncStatus.OK, size: f.size })) },
+        { site: SITE_ID, files: files.map((f) => ({ fileId: f.id, status: SyncStatus.QUEUED })) },
+      ],
+    });
+    ids.push(representationId);
+  }
+  return ids;
+}
+
+/** Every file (not folder) under a folder, as absolute paths. */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(full));
+    else if (entry.isFile()) out.push(full);
+  }
+  return out;
+}
+
+/** Reads every file under a folder once, so all contenders start equally warm; returns the count. */
+export function readTree(dir: string): number {
+  const files = listFiles(dir);
+  for (const file of files) readFileSync(file);
+  return files.length;
+}
+
+/** Flushes dirty pages so a run does not pay for the previous run's writeback (caches stay warm). */
+export function flushDisk(): void {
+  execFileSync("sync");
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Nearest-rank percentile (p in 0..100). */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1] as number;
+}
+
+/** A markdown table, so results paste straight into bench/README.md. */
+export function table(header: string[], rows: Array<Array<string | number>>): string {
+  const line = (cells: Array<string | number>) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
