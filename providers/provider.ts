@@ -29,6 +29,12 @@ export interface TransferOptions {
    * written, in the same pass, so verification costs no second read.
    */
   hash?: string;
+  /**
+   * The target is a fresh, private temporary name in an existing folder; the
+   * caller verifies it and renames it into place, so the provider may write
+   * it in place (no temporary name of its own). The engine always sets it.
+   */
+  direct?: boolean;
 }
 
 export interface TransferResult {

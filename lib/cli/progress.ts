@@ -17,7 +17,8 @@ export function progressRenderer(enabled: boolean): {
   if (!enabled || !process.stderr.isTTY) return { onEvent: () => {}, stop: () => {} };
   const bar = new SingleBar({
     stream: process.stderr,
-    format: "{label} [{bar}] {files} files | {done} of {total}",
+    // {value}/{total} are the bar's own (bytes); the readable sizes travel as moved/size.
+    format: "{label} [{bar}] {files} files | {moved} of {size}",
     hideCursor: true,
     clearOnComplete: false,
   });
@@ -30,8 +31,8 @@ export function progressRenderer(enabled: boolean): {
   const payload = (label: string) => ({
     label,
     files: `${filesDone}/${filesTotal}`,
-    done: mib(doneBytes + [...inFlight.values()].reduce((a, b) => a + b, 0)),
-    total: mib(totalBytes),
+    moved: mib(doneBytes + [...inFlight.values()].reduce((a, b) => a + b, 0)),
+    size: mib(totalBytes),
   });
   return {
     onEvent(event) {

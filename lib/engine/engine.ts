@@ -197,14 +197,8 @@ export class SyncEngine {
       });
     } finally {
       clearInterval(heartbeat);
-      for (const job of jobs) {
-        await store.releaseClaims(this.owner, {
-          project: job.project,
-          representationId: job.representationId,
-          site: job.targetSite,
-          fileIds: [job.file.id],
-        });
-      }
+      // One statement for the whole run: claims are taken per run and this engine runs one at a time.
+      await store.releaseClaims(this.owner);
     }
   }
 }

@@ -23,6 +23,9 @@ export class StateRecorder {
 
   /** Marks files as being transferred. */
   async started(jobs: FileJob[]): Promise<void> {
+    // A file's first progress write comes 2 s after it starts: small files never write progress.
+    const now = Date.now();
+    for (const job of jobs) this.lastProgress.set(this.key(job), now);
     await this.write(
       jobs,
       jobs.map((job) => ({
@@ -37,7 +40,7 @@ export class StateRecorder {
 
   /** Progress of one file, dropped when the last write for that file is less than 2 s old. */
   async progress(job: FileJob, transferred: number, total: number, retries: number): Promise<void> {
-    const key = `${job.representationId}/${job.targetSite}/${job.file.id}`;
+    const key = this.key(job);
     const now = Date.now();
     if (now - (this.lastProgress.get(key) ?? 0) < PROGRESS_INTERVAL_MS) return;
     this.lastProgress.set(key, now);
@@ -53,6 +56,10 @@ export class StateRecorder {
         },
       ],
     );
+  }
+
+  private key(job: FileJob): string {
+    return `${job.representationId}/${job.targetSite}/${job.file.id}`;
   }
 
   /** A failed attempt that will be retried: the count and message show in status meanwhile. */

@@ -7,7 +7,7 @@ import pLimit from "p-limit";
 import { ProviderError } from "../errors.js";
 import { backoffMs, delay } from "./backoff.js";
 import type { StateRecorder } from "./recorder.js";
-import { type TransferContext, transferOnce } from "./transfer.js";
+import { clearStaleTemps, type TransferContext, transferOnce } from "./transfer.js";
 import type { EngineListener, FileJob, FileOutcome } from "./types.js";
 
 export interface RunOptions {
@@ -22,7 +22,9 @@ export interface RunOptions {
 
 export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<FileOutcome[]> {
   if (jobs.length === 0) return [];
+  await clearStaleTemps(jobs);
   await options.recorder.started(jobs);
+  const madeDirs = new Set<string>();
   const limit = pLimit(options.concurrency);
   const byRepresentation = new Map<string, { left: number; done: FileOutcome[] }>();
   for (const job of jobs) {
@@ -33,7 +35,7 @@ export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<Fil
   const outcomes = await Promise.all(
     jobs.map((job) =>
       limit(async () => {
-        const outcome = await runJob(job, options);
+        const outcome = await runJob(job, options, madeDirs);
         options.emit({ type: "file-done", outcome });
         // Results go to the store once per representation, when its last file is done.
         const entry = byRepresentation.get(job.representationId);
@@ -49,7 +51,7 @@ export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<Fil
   return outcomes;
 }
 
-async function runJob(job: FileJob, options: RunOptions): Promise<FileOutcome> {
+async function runJob(job: FileJob, options: RunOptions, madeDirs: Set<string>): Promise<FileOutcome> {
   const { recorder, signal } = options;
   let retries = job.retries;
   for (;;) {
@@ -58,6 +60,7 @@ async function runJob(job: FileJob, options: RunOptions): Promise<FileOutcome> {
     try {
       const bytes = await transferOnce(job, {
         remoteProvider: options.remoteProvider,
+        madeDirs,
         signal,
         onProgress: (transferred, total) => {
           options.emit({ type: "file-progress", job, transferred, total });

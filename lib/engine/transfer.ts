@@ -15,6 +15,8 @@ import type { FileJob } from "./types.js";
 
 export interface TransferContext {
   remoteProvider: SiteProvider;
+  /** Local folders already made during this run, so each is made once. */
+  madeDirs?: Set<string>;
   onProgress?: (transferred: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -25,33 +27,32 @@ function parentOf(p: string): string {
   return cut > 0 ? p.slice(0, cut) : p;
 }
 
-/** `.<name>.sitesync-<pid>-<random>.part`: the pid lets a later run remove what a killed one left. */
+/** `.<name>.sitesync-<pid>-<random>.part`, next to the final path (same file system, atomic rename). */
 function tempNameFor(p: string): string {
   const cut = Math.max(p.lastIndexOf("/"), p.lastIndexOf("\\"));
   const base = p.slice(cut + 1).slice(0, 100);
   return `${p.slice(0, cut + 1)}.${base}.sitesync-${process.pid}-${randomBytes(6).toString("hex")}.part`;
 }
 
-const LEFTOVER = /\.sitesync-(\d+)-[0-9a-f]+\.part$/;
-
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
+/**
+ * Removes temporary files a stopped or killed transfer left next to the
+ * targets of these jobs. Safe because the jobs' files are claimed: no live
+ * process is writing them. One listing per folder, not per file.
+ */
+export async function clearStaleTemps(jobs: FileJob[]): Promise<void> {
+  const byDir = new Map<string, Set<string>>();
+  for (const job of jobs) {
+    if (job.direction !== "download") continue;
+    const dir = path.dirname(job.localPath);
+    const names = byDir.get(dir) ?? new Set<string>();
+    names.add(path.basename(job.localPath).slice(0, 100));
+    byDir.set(dir, names);
   }
-}
-
-/** Removes temporary files a killed process left next to a local target (never another live process's). */
-async function removeLeftovers(target: string): Promise<void> {
-  const dir = path.dirname(target);
-  const base = path.basename(target).slice(0, 100);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of names) {
-    const match = LEFTOVER.exec(name);
-    if (match && name.includes(`${base}.sitesync-`) && processGone(Number(match[1]))) {
-      await unlink(path.join(dir, name)).catch(() => undefined);
+  for (const [dir, bases] of byDir) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const match = /^\.+(.+?)\.sitesync-.*\.part$/.exec(name);
+      if (match?.[1] && bases.has(match[1])) await unlink(path.join(dir, name)).catch(() => undefined);
     }
   }
 }
@@ -61,6 +62,7 @@ export async function transferOnce(job: FileJob, context: TransferContext): Prom
   const { remoteProvider: remote, signal } = context;
   const options = {
     overwrite: false,
+    direct: true,
     hash: job.file.sha256 && remote.capabilities.hashes.includes("sha256") ? "sha256" : undefined,
     ...(context.onProgress ? { onProgress: context.onProgress } : {}),
     ...(signal ? { signal } : {}),
@@ -68,8 +70,11 @@ export async function transferOnce(job: FileJob, context: TransferContext): Prom
   if (job.direction === "download") {
     const temp = tempNameFor(job.localPath);
     try {
-      await mkdir(path.dirname(job.localPath), { recursive: true });
-      await removeLeftovers(job.localPath);
+      const dir = path.dirname(job.localPath);
+      if (!context.madeDirs?.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        context.madeDirs?.add(dir);
+      }
       const result = await remote.download(job.remotePath, temp, options);
       verify(job, (await stat(temp)).size, result.hash);
       await rename(temp, job.localPath);

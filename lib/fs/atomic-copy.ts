@@ -153,13 +153,16 @@ export async function copyFileAtomic(
     throw providerError(error, "read", source);
   });
   if (srcStat.isDirectory()) throw new ProviderError(`${source} is a folder, not a file`, false);
-  if (!overwrite && (await pathExists(target))) throw existsError(target);
+  // `direct`: the caller handed us a fresh private temporary name and renames it itself after
+  // verifying, so writing it in place is already atomic; no second temp name, link and unlink.
+  const direct = options.direct === true;
+  if (!direct && !overwrite && (await pathExists(target))) throw existsError(target);
 
   const total = srcStat.size;
-  const temp = partialPathFor(target);
+  const temp = direct ? target : partialPathFor(target);
   let stage = "create a temporary file for";
   try {
-    await ensureDir(path.dirname(target));
+    if (!direct) await ensureDir(path.dirname(target));
     const handle = await open(temp, "wx");
     try {
       stage = `copy ${source} to`;
@@ -188,8 +191,10 @@ export async function copyFileAtomic(
     } finally {
       await handle.close();
     }
-    stage = `move ${path.basename(temp)} into place as`;
-    await placeFile(temp, target, overwrite);
+    if (!direct) {
+      stage = `move ${path.basename(temp)} into place as`;
+      await placeFile(temp, target, overwrite);
+    }
     return digest ? { hash: digest.digest("hex") } : {};
   } catch (error) {
     await unlinkQuietly(temp);

@@ -23,6 +23,8 @@ export function openSqliteStore(file: string): Store {
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     db.pragma("busy_timeout = 10000");
+    // 64 MiB of page cache: the default 2 MiB thrashes on a 100k-representation project.
+    db.pragma("cache_size = -65536");
     migrate(db, file);
   } catch (error) {
     if (error instanceof StoreError) throw error;

@@ -21,39 +21,49 @@ interface WorkRow {
 }
 
 /**
- * Driven by the (project, site, status, priority) index of the wanting side,
- * so the next batch is an index range scan whatever the size of the project.
- * A representation partly IN_PROGRESS still has queued files to hand out.
+ * Two index range scans on (project, site, status, priority DESC) of the
+ * wanting side, one for QUEUED and one for IN_PROGRESS (left by a stopped
+ * process), each ordered by priority and limited; the two are merged by
+ * priority. Only then are the states and files of the chosen few read, so the
+ * cost follows the batch, not the number of queued representations.
  */
 export function findWork(db: Database, project: string, query: WorkQuery): WorkItem[] {
   const [want, have] =
     query.direction === "download"
       ? [query.localSite, query.remoteSite]
       : [query.remoteSite, query.localSite];
+  const candidates = db.prepare<
+    Record<string, string | number>,
+    { representation_id: string; priority: number }
+  >(
+    `SELECT w.representation_id, w.priority
+     FROM sync_state w INDEXED BY sync_state_work
+     JOIN sync_state h ON h.project = w.project AND h.representation_id = w.representation_id AND h.site = @have
+     WHERE w.project = @project AND w.site = @want AND w.status = @status AND h.status = @ok
+       AND NOT EXISTS (SELECT 1 FROM pauses p WHERE p.kind = 'representation' AND p.project = w.project
+                       AND p.representation_id = w.representation_id)
+     ORDER BY w.priority DESC
+     LIMIT @limit`,
+  );
+  const params = { project, want, have, ok: SyncStatus.OK, limit: query.limit };
+  const chosen = [SyncStatus.QUEUED, SyncStatus.IN_PROGRESS]
+    .flatMap((status) => candidates.all({ ...params, status }))
+    .sort((a, b) => b.priority - a.priority)
+    .slice(0, query.limit);
+  if (chosen.length === 0) return [];
   const rows = db
-    .prepare<Record<string, string | number>, WorkRow>(
+    .prepare<Record<string, string>, WorkRow>(
       `SELECT w.representation_id, r.version_id,
               w.site AS want_site, w.priority AS want_priority, w.status AS want_status, w.files AS want_files,
               h.site AS have_site, h.priority AS have_priority, h.status AS have_status, h.files AS have_files
-       FROM sync_state w INDEXED BY sync_state_work
+       FROM sync_state w
        JOIN sync_state h ON h.project = w.project AND h.representation_id = w.representation_id AND h.site = @have
        JOIN representations r ON r.id = w.representation_id
-       WHERE w.project = @project AND w.site = @want AND w.status IN (@queued, @inProgress) AND h.status = @ok
-         AND NOT EXISTS (SELECT 1 FROM pauses p WHERE p.kind = 'representation' AND p.project = w.project
-                         AND p.representation_id = w.representation_id)
-       ORDER BY w.status DESC, w.priority DESC
-       LIMIT @limit`,
+       WHERE w.project = @project AND w.site = @want AND w.representation_id IN (SELECT value FROM json_each(@ids))`,
     )
-    .all({
-      project,
-      want,
-      have,
-      queued: SyncStatus.QUEUED,
-      inProgress: SyncStatus.IN_PROGRESS,
-      ok: SyncStatus.OK,
-      limit: query.limit,
-    });
-  rows.sort((a, b) => b.want_priority - a.want_priority);
+    .all({ project, want, have, ids: JSON.stringify(chosen.map((c) => c.representation_id)) });
+  const order = new Map(chosen.map((c, index) => [c.representation_id, index]));
+  rows.sort((a, b) => (order.get(a.representation_id) ?? 0) - (order.get(b.representation_id) ?? 0));
   const files = filesOf(
     db,
     rows.map((r) => r.representation_id),
