@@ -40,6 +40,8 @@ export interface TransferOptions {
 export interface TransferResult {
   /** The hash asked for in `TransferOptions.hash`, when the provider could compute it. */
   hash?: string;
+  /** Bytes written, when the provider counted them (saves the caller a stat). */
+  size?: number;
 }
 
 export interface ProviderCapabilities {

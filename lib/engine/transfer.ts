@@ -76,7 +76,7 @@ export async function transferOnce(job: FileJob, context: TransferContext): Prom
         context.madeDirs?.add(dir);
       }
       const result = await remote.download(job.remotePath, temp, options);
-      verify(job, (await stat(temp)).size, result.hash);
+      verify(job, result.size ?? (await stat(temp)).size, result.hash);
       await rename(temp, job.localPath);
     } catch (error) {
       await unlink(temp).catch(() => undefined);

@@ -170,22 +170,33 @@ export async function copyFileAtomic(
       // The sink writes through the FileHandle itself: an fs.WriteStream on a handle it may not
       // close holds a reference that makes handle.close() wait forever. Counting after each write
       // makes progress mean bytes handed to the disk, with no per-chunk stream or allocation.
-      await pipeline(
-        createReadStream(source, { highWaterMark: CHUNK }),
-        async (chunks: AsyncIterable<Buffer>) => {
-          for await (const chunk of chunks) {
-            await writeAll(handle, chunk);
-            digest?.update(chunk);
-            transferred += chunk.length;
-            onProgress?.(transferred, total);
-          }
-        },
-        { signal },
-      );
+      if (total <= CHUNK) {
+        // Small files (most of a publish's resources): one read and one write, no streams to set up.
+        signal?.throwIfAborted();
+        const data = await fs.readFile(source);
+        await writeAll(handle, data);
+        digest?.update(data);
+        transferred = data.length;
+        if (total > 0) onProgress?.(transferred, total);
+      } else {
+        await pipeline(
+          createReadStream(source, { highWaterMark: CHUNK }),
+          async (chunks: AsyncIterable<Buffer>) => {
+            for await (const chunk of chunks) {
+              await writeAll(handle, chunk);
+              digest?.update(chunk);
+              transferred += chunk.length;
+              onProgress?.(transferred, total);
+            }
+          },
+          { signal },
+        );
+      }
       stage = "finish the copy to";
       await handle.utimes(srcStat.atimeMs / 1000, srcStat.mtimeMs / 1000);
       await handle.sync();
-      checkCopiedSize((await handle.stat()).size, total, source, target);
+      // writeAll loops until every byte is written, so the count is what is on disk.
+      checkCopiedSize(transferred, total, source, target);
       // A 0-byte file moves no chunk; report once so callers always see completion.
       if (total === 0) onProgress?.(0, 0);
     } finally {
@@ -195,7 +206,7 @@ export async function copyFileAtomic(
       stage = `move ${path.basename(temp)} into place as`;
       await placeFile(temp, target, overwrite);
     }
-    return digest ? { hash: digest.digest("hex") } : {};
+    return { size: total, ...(digest ? { hash: digest.digest("hex") } : {}) };
   } catch (error) {
     await unlinkQuietly(temp);
     if (signal?.aborted) throw signal.reason;

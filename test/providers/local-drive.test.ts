@@ -311,9 +311,10 @@ describe("local_drive file operations", () => {
     const src = path.join(tmp, "h-src.bin");
     await fsp.writeFile(src, "abc");
     expect(await drive.upload(src, path.join(tmp, "h-dst.bin"), { hash: "sha256" })).toEqual({
+      size: 3,
       hash: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
     });
-    expect(await drive.upload(src, path.join(tmp, "h-dst2.bin"))).toEqual({});
+    expect(await drive.upload(src, path.join(tmp, "h-dst2.bin"))).toEqual({ size: 3 });
   });
 
   it("hashes with sha256 only, and fails for a missing file", async () => {
