@@ -23,9 +23,6 @@ export class StateRecorder {
 
   /** Marks files as being transferred. */
   async started(jobs: FileJob[]): Promise<void> {
-    // A file's first progress write comes 2 s after it starts: small files never write progress.
-    const now = Date.now();
-    for (const job of jobs) this.lastProgress.set(this.key(job), now);
     await this.write(
       jobs,
       jobs.map((job) => ({
@@ -42,7 +39,13 @@ export class StateRecorder {
   async progress(job: FileJob, transferred: number, total: number, retries: number): Promise<void> {
     const key = this.key(job);
     const now = Date.now();
-    if (now - (this.lastProgress.get(key) ?? 0) < PROGRESS_INTERVAL_MS) return;
+    const last = this.lastProgress.get(key);
+    // A file's first progress write comes 2 s after its first bytes: small files never write progress.
+    if (last === undefined) {
+      this.lastProgress.set(key, now);
+      return;
+    }
+    if (now - last < PROGRESS_INTERVAL_MS) return;
     this.lastProgress.set(key, now);
     await this.write(
       [job],
