@@ -6,7 +6,7 @@
  * configuration at debug level.
  */
 import { type Logger, pino } from "pino";
-import { onSftpWarning } from "../providers/sftp/index.js";
+import { onSftpWarning } from "../providers/sftp/warnings.js";
 
 export type { Logger };
 

@@ -3,7 +3,8 @@
  * while a pass or a request moves files. Nothing is drawn when stderr is not
  * a TTY or under --json, so logs and results stay clean.
  */
-import { SingleBar } from "cli-progress";
+import { createRequire } from "node:module";
+import type { SingleBar as SingleBarType } from "cli-progress";
 import type { EngineEvent } from "../engine/types.js";
 
 function mib(bytes: number): string {
@@ -15,6 +16,8 @@ export function progressRenderer(enabled: boolean): {
   stop: () => void;
 } {
   if (!enabled || !process.stderr.isTTY) return { onEvent: () => {}, stop: () => {} };
+  // Loaded only when a bar is drawn: --json runs and pipes never pay for it.
+  const { SingleBar } = createRequire(import.meta.url)("cli-progress") as { SingleBar: typeof SingleBarType };
   const bar = new SingleBar({
     stream: process.stderr,
     // {value}/{total} are the bar's own (bytes); the readable sizes travel as moved/size.

@@ -3,8 +3,10 @@
  * backoff up to retry_cnt, state recorded through the StateRecorder. Shared
  * by the loop's passes and on-demand requests, so both move files the same way.
  */
+import path from "node:path";
 import pLimit from "p-limit";
 import { ProviderError } from "../errors.js";
+import { fsyncDirs } from "../fs/atomic-copy.js";
 import { backoffMs, delay } from "./backoff.js";
 import type { StateRecorder } from "./recorder.js";
 import { clearStaleTemps, type TransferContext, transferOnce } from "./transfer.js";
@@ -42,7 +44,12 @@ export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<Fil
         if (entry) {
           entry.done.push(outcome);
           entry.left -= 1;
-          if (entry.left === 0) await options.recorder.finished(entry.done);
+          if (entry.left === 0) {
+            // The new names must survive a power cut before the state says the files are here.
+            const landed = entry.done.filter((o) => o.status === "ok" && o.job.direction === "download");
+            await fsyncDirs(landed.map((o) => path.dirname(o.job.localPath)));
+            await options.recorder.finished(entry.done);
+          }
         }
         return outcome;
       }),

@@ -4,7 +4,7 @@
  * and download, and the hook's copy into the work area, both use it.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, constants as fsConstants } from "node:fs";
 import fs, { type FileHandle, open } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -13,6 +13,57 @@ import { PathError, ProviderError } from "../errors.js";
 
 /** Large chunks: fewer syscalls and progress calls per file; artists wait on these copies. */
 export const CHUNK = 1024 * 1024;
+
+/**
+ * Makes renames in these folders durable: fsync of a folder commits the new
+ * names in it (a file fsynced and renamed can otherwise lose its name on a
+ * power cut). Folders are synced once each; file systems that cannot (Windows)
+ * are skipped.
+ */
+export async function fsyncDirs(dirs: Iterable<string>): Promise<void> {
+  for (const dir of new Set(dirs)) {
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(dir, "r");
+      await handle.sync();
+    } catch {
+      // Not supported here (EISDIR/EPERM on some platforms): the rename itself is still atomic.
+    } finally {
+      await handle?.close().catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * Copies a file already on this machine and already verified (a site's copy
+ * into the work area): the kernel copies, or clones on file systems that can
+ * (XFS, btrfs, APFS), to a temporary name; the copy is fsynced, keeps the
+ * source mtime and is linked into place, never over an existing file.
+ */
+export async function cloneFileAtomic(source: string, target: string): Promise<void> {
+  requireAbsolute(source, "source");
+  requireAbsolute(target, "target");
+  const temp = partialPathFor(target);
+  let stage = `copy ${source} to`;
+  try {
+    const srcStat = await fs.stat(source);
+    await ensureDir(path.dirname(target));
+    await fs.copyFile(source, temp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
+    const handle = await open(temp, "r+");
+    try {
+      await handle.utimes(srcStat.atimeMs / 1000, srcStat.mtimeMs / 1000);
+      await handle.sync();
+      checkCopiedSize((await handle.stat()).size, srcStat.size, source, target);
+    } finally {
+      await handle.close();
+    }
+    stage = `move ${path.basename(temp)} into place as`;
+    await placeFile(temp, target, false);
+  } catch (error) {
+    await unlinkQuietly(temp);
+    throw providerError(error, stage, target);
+  }
+}
 
 /** mkdir -p. */
 export async function ensureDir(dir: string): Promise<void> {

@@ -7,7 +7,7 @@
  * validated in full.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { SettingsError } from "../errors.js";
@@ -68,8 +68,10 @@ export async function loadSettings(
     }
   }
   const source = file ?? path.join(home, "settings.yaml");
+  // The real path: the same home reached through a symlink or a mapped drive shares its cache.
+  const real = file ? realpathSync(file) : source;
   const key = createHash("sha256")
-    .update([text, source, options.providerKinds.join(","), schemaStamp()].join("\u0000"))
+    .update([text, real, options.providerKinds.join(","), schemaStamp()].join("\u0000"))
     .digest("hex");
   const cacheFile = path.join(home, SETTINGS_CACHE);
   const cached = readCache(cacheFile, key);

@@ -6,8 +6,9 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import pLimit from "p-limit";
 import { fillRootless } from "../anatomy/roots.js";
-import { copyFileAtomic } from "../fs/atomic-copy.js";
+import { cloneFileAtomic, fsyncDirs } from "../fs/atomic-copy.js";
 import type { PublishedWorkfile } from "./last-published.js";
 
 export interface ResourceCopy {
@@ -36,12 +37,15 @@ export async function plannedResources(
   );
 }
 
+/** Copies the missing resources, 8 at a time, then makes their new names durable. */
 export async function copyResources(resources: ResourceCopy[]): Promise<void> {
-  for (const resource of resources.filter((r) => r.action === "copy")) {
-    await copyFileAtomic(resource.source, resource.target);
-  }
+  const limit = pLimit(8);
+  const copies = resources.filter((r) => r.action === "copy");
+  await Promise.all(copies.map((r) => limit(() => cloneFileAtomic(r.source, r.target))));
+  await fsyncDirs(copies.map((r) => path.dirname(r.target)));
 }
 
 export async function copyWorkfile(source: string, target: string): Promise<void> {
-  await copyFileAtomic(source, target);
+  await cloneFileAtomic(source, target);
+  await fsyncDirs([path.dirname(target)]);
 }

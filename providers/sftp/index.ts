@@ -25,17 +25,9 @@ import { type Credentials, loadCredentials } from "./auth.js";
 import { sftpError } from "./errors.js";
 import { defaultKnownHosts, describeRefusal, type HostKeyOutcome, hostVerifier } from "./hostkey.js";
 import { SftpPool } from "./pool.js";
+import { sftpWarn } from "./warnings.js";
 
 type SftpConfig = Partial<SftpSettings>;
-
-export type SftpWarning = (message: string) => void;
-
-/** Where warnings about weakened host key checking go (the CLI points it at the logger). */
-let warn: SftpWarning = (message) => process.emitWarning(message, "SitesyncSftp");
-
-export function onSftpWarning(handler: SftpWarning): void {
-  warn = handler;
-}
 
 async function sha256Of(file: string): Promise<string> {
   const digest = createHash("sha256");
@@ -91,11 +83,11 @@ class SftpProvider implements SiteProvider {
         hostVerifier: hostVerifier(host, port, mode, knownHosts, (outcome) => {
           this.lastHostKey = outcome;
           if (outcome.result === "accepted-new") {
-            warn(
+            sftpWarn(
               `sftp site "${this.siteName}": trusted ${host}:${port} on first use (${outcome.fingerprint}), recorded in ${outcome.file}`,
             );
           } else if (outcome.result === "unchecked") {
-            warn(
+            sftpWarn(
               `sftp site "${this.siteName}": host key checking is off; accepted ${host}:${port} (${outcome.fingerprint}) unverified`,
             );
           }
