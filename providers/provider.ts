@@ -35,6 +35,8 @@ export interface TransferOptions {
    * it in place (no temporary name of its own). The engine always sets it.
    */
   direct?: boolean;
+  /** The size the caller expects (the published size), so a provider can pick its way of copying without a stat. */
+  sizeHint?: number;
 }
 
 export interface TransferResult {

@@ -63,6 +63,7 @@ export async function transferOnce(job: FileJob, context: TransferContext): Prom
   const options = {
     overwrite: false,
     direct: true,
+    sizeHint: job.file.size,
     hash: job.file.sha256 && remote.capabilities.hashes.includes("sha256") ? "sha256" : undefined,
     ...(context.onProgress ? { onProgress: context.onProgress } : {}),
     ...(signal ? { signal } : {}),

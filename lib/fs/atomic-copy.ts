@@ -10,6 +10,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { TransferOptions, TransferResult } from "../../providers/provider.js";
 import { PathError, ProviderError } from "../errors.js";
+import { copySmallFile } from "./copy-workers.js";
 
 /** Large chunks: fewer syscalls and progress calls per file; artists wait on these copies. */
 export const CHUNK = 1024 * 1024;
@@ -200,6 +201,16 @@ export async function copyFileAtomic(
   requireAbsolute(target, "target");
   signal?.throwIfAborted();
 
+  if (options.direct === true && options.sizeHint !== undefined && options.sizeHint <= CHUNK) {
+    // Small files: one trip to a worker instead of a dozen to the thread pool (see copy-workers.ts).
+    try {
+      const copied = await copySmallFile(source, target, digest !== undefined);
+      onProgress?.(copied.size, copied.size);
+      return { size: copied.size, ...(copied.hash ? { hash: copied.hash } : {}) };
+    } catch (error) {
+      throw providerError(error, `copy ${source} to`, target);
+    }
+  }
   const srcStat = await fs.stat(source).catch((error: unknown) => {
     throw providerError(error, "read", source);
   });
