@@ -6,6 +6,7 @@
  */
 import os from "node:os";
 import type { AnatomyRoots } from "../anatomy/roots.js";
+import { processAlive } from "../process.js";
 import { resolveProjectSites } from "../settings/sites.js";
 import { SyncStatus } from "../store/status.js";
 import type { SyncEngine } from "./engine.js";
@@ -16,12 +17,7 @@ const SWEEP_LIMIT = 100_000;
 export function deadLocalOwner(owner: string): boolean {
   const [host, pid] = owner.split("/");
   if (host !== os.hostname() || !pid || Number(pid) === process.pid) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
+  return !processAlive(Number(pid));
 }
 
 /** Releases the claims of dead processes on this host, so their files can move now. */

@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { processAlive } from "../process.js";
 
 export interface ServiceRecord {
   site: string;
@@ -46,15 +47,6 @@ export function unregisterService(home: string, site: string): void {
   rmSync(serviceFile(home, site), { force: true });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 export function runningServices(home: string): ServiceRecord[] {
   const dir = servicesDir(home);
   if (!existsSync(dir)) return [];
@@ -62,7 +54,7 @@ export function runningServices(home: string): ServiceRecord[] {
   for (const name of readdirSync(dir).filter((n) => n.endsWith(".json"))) {
     try {
       const record = JSON.parse(readFileSync(path.join(dir, name), "utf8")) as ServiceRecord;
-      if (alive(record.pid)) records.push(record);
+      if (processAlive(record.pid)) records.push(record);
     } catch {
       // A record being written or a stale one: skip it.
     }
