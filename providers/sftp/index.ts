@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { connect, type Socket } from "node:net";
 import type SftpClient from "ssh2-sftp-client";
 import { ProviderError } from "../../lib/errors.js";
 import type { SftpSettings } from "../../lib/settings/schema.js";
@@ -28,6 +29,37 @@ import { SftpPool } from "./pool.js";
 import { sftpWarn } from "./warnings.js";
 
 type SftpConfig = Partial<SftpSettings>;
+
+/**
+ * The TCP connection ssh2 runs on, with Nagle's algorithm off. ssh2 leaves it
+ * on, so small segments (the tail of a WRITE, READ requests, window updates)
+ * wait for the previous ACK, which Linux delays up to 40 ms: measured 9x
+ * slower downloads and 8x slower small-file uploads. OpenSSH sets TCP_NODELAY.
+ */
+function openSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host, port });
+    sock.setNoDelay(true);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(Object.assign(new Error(`timed out after ${timeoutMs / 1000} s`), { code: "ETIMEDOUT" }));
+    }, timeoutMs);
+    sock.once("connect", () => {
+      clearTimeout(timer);
+      resolve(sock);
+    });
+    sock.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/**
+ * fastPut/fastGet: 16 requests in flight of 255 KiB each (under OpenSSH's
+ * 256 KiB packet limit); measured best on loopback against OpenSSH's sftp.
+ */
+const FAST = { concurrency: 16, chunkSize: 261120 };
 
 async function sha256Of(file: string): Promise<string> {
   const digest = createHash("sha256");
@@ -73,7 +105,9 @@ class SftpProvider implements SiteProvider {
     const { default: Client } = await import("ssh2-sftp-client");
     const client = new Client(`sitesync-${this.siteName}`);
     try {
+      const sock = await openSocket(host, port, (this.config.connect_timeout ?? 10) * 1000);
       await client.connect({
+        sock,
         host,
         port,
         username,
@@ -175,7 +209,7 @@ class SftpProvider implements SiteProvider {
     // SSH's MAC protects the bytes in flight, so the source's hash is the hash of what the server wrote.
     const hash = options.hash === "sha256" ? await sha256Of(local) : undefined;
     await this.transfer("upload", remote, options, (client, step) =>
-      client.fastPut(local, remote, { step, concurrency: 64, chunkSize: 32768 }),
+      client.fastPut(local, remote, { step, ...FAST }),
     );
     return hash ? { hash } : {};
   }
@@ -183,7 +217,7 @@ class SftpProvider implements SiteProvider {
   async download(remote: string, local: string, options: TransferOptions = {}): Promise<TransferResult> {
     options.signal?.throwIfAborted();
     await this.transfer("download", remote, options, (client, step) =>
-      client.fastGet(remote, local, { step, concurrency: 64, chunkSize: 32768 }),
+      client.fastGet(remote, local, { step, ...FAST }),
     );
     return options.hash === "sha256" ? { hash: await sha256Of(local) } : {};
   }
