@@ -1,0 +1,537 @@
+/**
+ * Shared parts of the SFTP benchmarks (`sftp-big.ts`, `sftp-many.ts`): a
+ * private OpenSSH sshd on 127.0.0.1 with key authentication (the approach of
+ * test/helpers/sshd.ts, trimmed: one server, no password logins to test, no
+ * restarts), a studio home whose remote site is that server, a catalog
+ * registered for uploads or downloads, the OpenSSH `sftp` and `rclone`
+ * command lines for the same server, and a wait for an idle CPU before each
+ * timed run (the machine is shared).
+ *
+ * Needs root (sshd privilege separation, useradd) and Debian's openssh-server.
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { loadDefaultAnatomy } from "../lib/anatomy/index.js";
+import { type Context, openContext } from "../lib/context.js";
+import { newId } from "../lib/store/ids.js";
+import { SyncStatus } from "../lib/store/status.js";
+import type { RepresentationFile } from "../lib/store/types.js";
+import { PROJECT, SITE_ID, type SourceFile, tempDir } from "./studio.js";
+
+const SSHD = "/usr/sbin/sshd";
+export const HOST = "127.0.0.1";
+/** The SFTP site's name in the bench settings. */
+export const VENDOR = "vendor";
+const FOLDER = "/assets/characters/hero";
+const MARKER = "sitesync-bench-sftp pid=";
+
+export interface BenchSshd {
+  host: string;
+  port: number;
+  user: string;
+  /** Accepted for `user` by password authentication. */
+  password: string;
+  /** ed25519 private key without passphrase, authorized for `user`. */
+  keyPath: string;
+  /** A known_hosts file holding the server's host key. */
+  knownHosts: string;
+  /** Folder owned by `user`, for the benchmark's files. */
+  root: string;
+  dir: string;
+  logFile: string;
+  /** How many logins sshd accepted so far (from its log). */
+  logins(): number;
+  stop(): void;
+}
+
+let running: { child: ChildProcess; user: string; dir: string } | undefined;
+function cleanup(): void {
+  if (!running) return;
+  // Per-connection sshd processes call setsid(): find them by parent pid, kill them by pid.
+  for (const pid of descendants(running.child.pid ?? -1)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  running.child.kill("SIGKILL");
+  spawnSync("userdel", ["-f", running.user], { stdio: "ignore" });
+  rmSync(running.dir, { recursive: true, force: true });
+  running = undefined;
+}
+process.on("exit", cleanup);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+
+/** All processes below pid, from /proc's parent links. */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // exited while we looked
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift();
+    for (const [child, ppid] of parent) {
+      if (ppid === p) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+function run(cmd: string, args: string[], input?: string): string {
+  const result = spawnSync(cmd, args, { input: input ?? "", encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`${cmd} exited ${result.status}: ${result.stderr.trim()}`);
+  return result.stdout;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function banner(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, HOST);
+    let data = "";
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.on("data", (d) => {
+      data += d;
+      if (data.includes("SSH-2.0-")) done(true);
+    });
+    socket.on("error", () => done(false));
+    socket.on("close", () => done(false));
+  });
+}
+
+/** Starts sshd on a free 127.0.0.1 port for a fresh user; resolves once it sends its banner. */
+export async function startBenchSshd(): Promise<BenchSshd> {
+  if (process.getuid?.() !== 0) throw new Error("the SFTP benchmarks must run as root (sshd, useradd)");
+  // Users left by a killed benchmark run.
+  for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+    const [name, , , , gecos = ""] = line.split(":");
+    if (!name || !gecos.startsWith(MARKER)) continue;
+    const pid = Number(gecos.slice(MARKER.length));
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (!alive) spawnSync("userdel", ["-f", name], { stdio: "ignore" });
+  }
+  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+  const dir = tempDir("sshd");
+  chmodSync(dir, 0o711);
+  const f = (name: string) => path.join(dir, name);
+  const user = `ssbench-${randomBytes(3).toString("hex")}`;
+  const home = f("home");
+  run("useradd", ["-m", "-d", home, "-s", "/bin/sh", "-c", `${MARKER}${process.pid}`, user]);
+  // Unlocks the account: sshd refuses even key logins to a locked account without PAM.
+  const password = randomBytes(12).toString("base64url");
+  run("chpasswd", [], `${user}:${password}\n`);
+  const { uid, gid } = statSync(home);
+  const root = path.join(home, "root");
+  mkdirSync(root);
+  chownSync(root, uid, gid);
+  const keyPath = f("id_ed25519");
+  const hostKey = f("ssh_host_ed25519_key");
+  run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", keyPath]);
+  run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", hostKey]);
+  const authorizedKeys = f("authorized_keys");
+  writeFileSync(authorizedKeys, readFileSync(`${keyPath}.pub`));
+  chmodSync(authorizedKeys, 0o644);
+  const port = await freePort();
+  const knownHosts = f("known_hosts");
+  const hostPub = readFileSync(`${hostKey}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
+  writeFileSync(knownHosts, `[${HOST}]:${port} ${hostPub}\n`);
+  const logFile = f("sshd.log");
+  const config = [
+    `ListenAddress ${HOST}:${port}`,
+    `HostKey ${hostKey}`,
+    `PidFile ${f("sshd.pid")}`,
+    "LogLevel VERBOSE",
+    "UsePAM no",
+    "PasswordAuthentication yes",
+    "KbdInteractiveAuthentication no",
+    "PubkeyAuthentication yes",
+    `AuthorizedKeysFile ${authorizedKeys}`,
+    "StrictModes no",
+    `AllowUsers ${user}`,
+    "PermitRootLogin no",
+    "Subsystem sftp internal-sftp",
+    "MaxStartups 64:30:128",
+    "MaxSessions 64",
+    "UseDNS no",
+    "PrintMotd no",
+    "X11Forwarding no",
+  ];
+  writeFileSync(f("sshd_config"), `${config.join("\n")}\n`);
+  const child = spawn(SSHD, ["-D", "-E", logFile, "-f", f("sshd_config")], { stdio: "ignore" });
+  running = { child, user, dir };
+  const deadline = Date.now() + 15_000;
+  while (!(await banner(port))) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      const log = (() => {
+        try {
+          return readFileSync(logFile, "utf8");
+        } catch {
+          return "";
+        }
+      })();
+      cleanup();
+      throw new Error(`sshd did not start on ${HOST}:${port}\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    host: HOST,
+    port,
+    user,
+    password,
+    keyPath,
+    knownHosts,
+    root,
+    dir,
+    logFile,
+    logins: () => (readFileSync(logFile, "utf8").match(/Accepted (publickey|password) for/g) ?? []).length,
+    stop: cleanup,
+  };
+}
+
+/**
+ * Whether the provider can log in with `sftp_key` when run by plain Node:
+ * providers/sftp/auth.ts reads `utils` as a named export of the CommonJS
+ * package ssh2 (`const { utils } = await import("ssh2")`), which Node's ESM
+ * loader does not expose (only `default.utils`), so key logins fail with
+ * "Cannot read properties of undefined (reading 'parseKey')" outside vitest.
+ * When so, the benchmarks log the provider in with a password instead (and
+ * say so); OpenSSH and rclone use the key either way.
+ */
+export async function providerKeyAuthWorks(): Promise<boolean> {
+  const ssh2 = (await import("ssh2")) as { utils?: unknown };
+  return ssh2.utils !== undefined;
+}
+
+let keyAuth = true;
+export async function chooseProviderAuth(): Promise<"key" | "password"> {
+  keyAuth = await providerKeyAuthWorks();
+  if (!keyAuth)
+    console.error(
+      'NOTICE: the sftp provider cannot use sftp_key under plain Node (auth.ts: `const { utils } = await import("ssh2")` ' +
+        "is undefined); sitesync logs in with sftp_pass in this run, OpenSSH and rclone with the key",
+    );
+  return keyAuth ? "key" : "password";
+}
+
+/** The sftp block of the SFTP site, as settings hold it (strict host key checking). */
+export function sftpConfig(server: BenchSshd, root: string, connections?: number) {
+  return {
+    sftp_host: server.host,
+    sftp_port: server.port,
+    sftp_user: server.user,
+    sftp_pass: keyAuth ? "" : server.password,
+    sftp_key: { linux: keyAuth ? [server.keyPath] : [], windows: [], darwin: [] },
+    sftp_key_pass: "",
+    roots: root,
+    host_key_checking: "yes" as const,
+    known_hosts: server.knownHosts,
+    connections: connections ?? 4,
+    connect_timeout: 30,
+  };
+}
+
+/**
+ * A home whose artist site (`bench-artist`, local root `localRoot`) syncs
+ * with the SFTP site `vendor` (root `remoteRoot` on the server), project
+ * "Bench" imported.
+ */
+export async function openSftpStudio(
+  home: string,
+  localRoot: string,
+  server: BenchSshd,
+  remoteRoot: string,
+  connections?: number,
+): Promise<Context> {
+  mkdirSync(home, { recursive: true });
+  const j = JSON.stringify;
+  const sftp = sftpConfig(server, remoteRoot, connections);
+  const settings = `
+studio:
+  sitesync:
+    enabled: true
+    config: {retry_cnt: 3, loop_delay: 60, always_accessible_on: [], active_site: studio, remote_site: studio}
+    sites:
+      - {name: studio, provider: local_drive, local_drive: {roots: [{name: work, linux: ${j(path.join(home, "studio"))}, windows: "", darwin: ""}]}}
+      - name: ${VENDOR}
+        provider: sftp
+        sftp: ${j(sftp)}
+site:
+  sitesync:
+    local_setting:
+      active_site: local
+      remote_site: ${VENDOR}
+      local_roots: [{name: work, path: ${j(localRoot)}}]
+`;
+  writeFileSync(path.join(home, "settings.yaml"), settings);
+  const context = await openContext({ home, create: true, env: { AYON_SITE_ID: SITE_ID } });
+  await context.store.importProject({
+    name: PROJECT,
+    code: "BN",
+    anatomy: loadDefaultAnatomy(),
+    folders: [{ path: FOLDER, tasks: [{ name: "lighting", type: "Lighting" }] }],
+  });
+  return context;
+}
+
+/**
+ * Registers one representation per entry of `tree`. `upload`: the artist's
+ * site OK, vendor QUEUED; `download`: vendor OK, the artist's site QUEUED.
+ */
+export async function registerFor(
+  context: Context,
+  tree: SourceFile[][],
+  direction: "upload" | "download",
+): Promise<string[]> {
+  const { store } = context;
+  const folder = await store.getFolderByPath(PROJECT, FOLDER);
+  const task = folder && (await store.getTask(PROJECT, folder.id, "lighting"));
+  if (!folder || !task) throw new Error("bench project has no folder/task");
+  const [has, wants] = direction === "upload" ? [SITE_ID, VENDOR] : [VENDOR, SITE_ID];
+  const ids: string[] = [];
+  for (const [index, sources] of tree.entries()) {
+    const files: RepresentationFile[] = sources.map((s) => ({
+      id: newId(),
+      name: path.posix.basename(s.relPath),
+      path: `{root[work]}/${s.relPath}`,
+      size: s.size,
+      hash: s.hash,
+      hashType: "op3",
+      sha256: s.sha256,
+    }));
+    const representationId = newId();
+    await store.registerPublish(PROJECT, {
+      product: {
+        folderId: folder.id,
+        name: `render${String(index).padStart(3, "0")}`,
+        productType: "render",
+        productBaseType: "render",
+      },
+      version: { id: newId(), version: 1, taskId: task.id, author: "bench" },
+      representation: { id: representationId, name: "exr", context: { ext: "exr", version: 1 }, files },
+      links: [],
+      siteStates: [
+        { site: has, files: files.map((f) => ({ fileId: f.id, status: SyncStatus.OK, size: f.size })) },
+        { site: wants, files: files.map((f) => ({ fileId: f.id, status: SyncStatus.QUEUED })) },
+      ],
+    });
+    ids.push(representationId);
+  }
+  return ids;
+}
+
+/** OpenSSH `sftp` in batch mode against the server; the batch file is the last argument's target. */
+export function opensshSftp(server: BenchSshd, batchFile: string, extra: string[] = []): string[] {
+  return [
+    "sftp",
+    "-q",
+    "-b",
+    batchFile,
+    "-i",
+    server.keyPath,
+    "-o",
+    `UserKnownHostsFile=${server.knownHosts}`,
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "IdentitiesOnly=yes",
+    "-F",
+    "/dev/null",
+    ...extra,
+    "-P",
+    String(server.port),
+    `${server.user}@${server.host}`,
+  ];
+}
+
+/** An rclone config file with the remote `srv:` (sftp, key auth, strict known_hosts) in `dir`. */
+export function rcloneConfig(server: BenchSshd, dir: string): string {
+  const file = path.join(dir, "rclone.conf");
+  writeFileSync(
+    file,
+    [
+      "[srv]",
+      "type = sftp",
+      `host = ${server.host}`,
+      `port = ${server.port}`,
+      `user = ${server.user}`,
+      `key_file = ${server.keyPath}`,
+      `known_hosts_file = ${server.knownHosts}`,
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
+
+/** Seconds the command took; throws with its stderr when it fails. */
+export function timeCommand(argv: string[], options: { cwd?: string } = {}): number {
+  const start = performance.now();
+  const result = spawnSync(argv[0] as string, argv.slice(1), {
+    stdio: ["ignore", "ignore", "pipe"],
+    encoding: "utf8",
+    ...options,
+  });
+  const elapsed = (performance.now() - start) / 1000;
+  if (result.status !== 0) throw new Error(`${argv.join(" ")} exited ${result.status}: ${result.stderr}`);
+  return elapsed;
+}
+
+function cpuTimes(): { busy: number; total: number } {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+  const values = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = values.reduce((a, b) => a + b, 0);
+  const idle = (values[3] ?? 0) + (values[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
+/** Busy fraction of all CPUs over `ms`. */
+export async function cpuBusy(ms = 1000): Promise<number> {
+  const a = cpuTimes();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = cpuTimes();
+  return b.total === a.total ? 0 : (b.busy - a.busy) / (b.total - a.total);
+}
+
+/**
+ * Flushes dirty pages, then waits until the CPUs were at most `maxBusy` busy
+ * for one second (other work shares this machine), at most `timeoutMs`.
+ * Returns the busy fraction seen last (logged with each run).
+ */
+export async function settle(maxBusy = 0.15, timeoutMs = 120_000): Promise<number> {
+  execFileSync("sync");
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const busy = await cpuBusy(1000);
+    if (busy <= maxBusy) return busy;
+    if (Date.now() > deadline) {
+      console.error(`WARNING: CPU still ${(busy * 100).toFixed(0)}% busy after ${timeoutMs / 1000} s`);
+      return busy;
+    }
+  }
+}
+
+export function osInfo(): string {
+  return `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), Node ${process.version}`;
+}
+
+export function chown(server: BenchSshd, dir: string): void {
+  const { uid, gid } = statSync(server.root);
+  chownSync(dir, uid, gid);
+}
+
+/**
+ * Experiment switches, applied to every ssh2 connection / transfer started
+ * while set (the provider's included: the patches are in ssh2 and
+ * ssh2-sftp-client, not in sitesync's code).
+ *
+ * - noDelay: TCP_NODELAY on ssh2's socket. ssh2 never calls setNoDelay, so
+ *   Nagle's algorithm holds a small segment (the tail of a 32 KiB SFTP WRITE
+ *   split into SSH packets, SFTP READ requests, WINDOW_ADJUST) until the
+ *   previous one is acknowledged, and Linux delays that ACK up to 40 ms.
+ *   OpenSSH sets TCP_NODELAY on its sessions.
+ * - concurrency / chunkSize: replace the provider's fastPut/fastGet options
+ *   (64 x 32768).
+ */
+export interface Tweaks {
+  noDelay?: boolean;
+  concurrency?: number;
+  chunkSize?: number;
+}
+let tweaks: Tweaks = {};
+export const TUNED: Tweaks = { noDelay: true, concurrency: 16, chunkSize: 261120 };
+
+/** Runs `work` with these tweaks on (see Tweaks). */
+export async function withTweaks<T>(set: Tweaks, work: () => Promise<T>): Promise<T> {
+  const before = tweaks;
+  tweaks = set;
+  try {
+    return await work();
+  } finally {
+    tweaks = before;
+  }
+}
+
+let patched = false;
+/** Installs the hooks Tweaks need; without tweaks set they change nothing. */
+export async function patchSsh2(): Promise<void> {
+  if (patched) return;
+  patched = true;
+  type Connect = (this: { _sock?: net.Socket }, ...args: unknown[]) => unknown;
+  const ssh2 = (await import("ssh2")).default as unknown as { Client: { prototype: { connect: Connect } } };
+  const connect = ssh2.Client.prototype.connect;
+  ssh2.Client.prototype.connect = function (this: { _sock?: net.Socket }, ...args: unknown[]) {
+    const result = connect.apply(this, args);
+    // The socket exists once connect() returned; Node applies the flag when it connects.
+    if (tweaks.noDelay) this._sock?.setNoDelay(true);
+    return result;
+  };
+  type Xfer = (this: unknown, from: string, to: string, options?: Record<string, unknown>) => unknown;
+  const { default: Client } = (await import("ssh2-sftp-client")) as unknown as {
+    default: { prototype: Record<"fastPut" | "fastGet", Xfer> };
+  };
+  for (const name of ["fastPut", "fastGet"] as const) {
+    const original = Client.prototype[name];
+    Client.prototype[name] = function (
+      this: unknown,
+      from: string,
+      to: string,
+      options?: Record<string, unknown>,
+    ) {
+      const override = {
+        ...(tweaks.concurrency ? { concurrency: tweaks.concurrency } : {}),
+        ...(tweaks.chunkSize ? { chunkSize: tweaks.chunkSize } : {}),
+      };
+      return original.call(this, from, to, { ...options, ...override });
+    };
+  }
+}
