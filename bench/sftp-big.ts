@@ -14,13 +14,11 @@
  * - engine: one `SyncEngine.runPass()` (fresh home, the file registered, the SFTP
  *   site remote): planning, claims, connection check, transfer, state writes.
  *
- * `+nodelay` contenders are the same with TCP_NODELAY set on ssh2's socket
- * (ssh2 leaves Nagle on), `+tuned` with TCP_NODELAY and fastPut/fastGet
- * `concurrency: 16, chunkSize: 261120` (see Tweaks in sftp-common.ts).
- *
  * With --tune, ssh2-sftp-client is driven directly (as the provider does) with
  * other fastPut/fastGet `concurrency`/`chunkSize` and ciphers, with and without
- * TCP_NODELAY, next to OpenSSH with its default cipher and with AES-GCM.
+ * TCP_NODELAY (see Tweaks in sftp-common.ts), next to OpenSSH with its default
+ * cipher and with AES-GCM. The provider before commit 7702ae0 was
+ * "ssh2 gcm c64 32K" without TCP_NODELAY; since then it is "ssh2 gcm c16 255K nodelay".
  *
  *   node dist-bench/bench/sftp-big.js [--sizes 64,256,1024] [--runs 3]
  *                                     [--only openssh,provider,transfer,engine] [--smoke]
@@ -60,7 +58,6 @@ import {
   settle,
   sftpConfig,
   startBenchSshd,
-  TUNED,
   type Tweaks,
   timeCommand,
   VENDOR,
@@ -324,7 +321,7 @@ const CHACHA = "chacha20-poly1305@openssh.com";
 const tuneVariants: Record<string, Contender> = {
   "openssh (chacha20)": openssh(),
   "openssh aes128-gcm": openssh(["-c", GCM]),
-  "ssh2 gcm c64 32K (provider now)": raw({ cipher: GCM, concurrency: 64, chunkSize: 32768 }),
+  "ssh2 gcm c64 32K (provider before)": raw({ cipher: GCM, concurrency: 64, chunkSize: 32768 }),
   "ssh2 gcm c64 32K nodelay": noDelay(raw({ cipher: GCM, concurrency: 64, chunkSize: 32768 })),
   "ssh2 chacha20 c64 32K nodelay": noDelay(raw({ cipher: CHACHA, concurrency: 64, chunkSize: 32768 })),
   "ssh2 aes128-ctr c64 32K nodelay": noDelay(
@@ -335,17 +332,15 @@ const tuneVariants: Record<string, Contender> = {
   "ssh2 gcm c32 64K nodelay": noDelay(raw({ cipher: GCM, concurrency: 32, chunkSize: 65536 })),
   "ssh2 gcm c16 128K nodelay": noDelay(raw({ cipher: GCM, concurrency: 16, chunkSize: 131072 })),
   "ssh2 gcm c8 255K nodelay": noDelay(raw({ cipher: GCM, concurrency: 8, chunkSize: 261120 })),
-  "ssh2 gcm c16 255K nodelay": noDelay(raw({ cipher: GCM, concurrency: 16, chunkSize: 261120 })),
+  "ssh2 gcm c16 255K nodelay (provider now)": noDelay(
+    raw({ cipher: GCM, concurrency: 16, chunkSize: 261120 }),
+  ),
 };
 const mainContenders: Record<string, Contender> = {
   openssh: openssh(),
   provider,
-  "provider+nodelay": noDelay(provider),
-  "provider+tuned": tweaked(TUNED, provider),
   transfer,
   engine,
-  "engine+nodelay": noDelay(engine),
-  "engine+tuned": tweaked(TUNED, engine),
 };
 const contenders = tune ? tuneVariants : mainContenders;
 const only = (args.only ?? args.variants)?.split(",").map((s) => s.trim());
@@ -385,21 +380,17 @@ try {
     mkdirSync(work, { recursive: true });
     const batch = path.join(work, "batch");
     writeBatch(batch, "pwd\n");
-    const connect: Record<string, number[]> = { openssh: [], provider: [], "provider+nodelay": [] };
+    const connect: Record<string, number[]> = { openssh: [], provider: [] };
     for (let run = 0; run < (smoke ? 1 : 5); run++) {
       await settle();
       connect.openssh?.push(timeCommand(opensshSftp(server, batch)));
-      for (const name of ["provider", "provider+nodelay"]) {
-        await settle();
-        await withTweaks({ noDelay: name.endsWith("nodelay") }, async () => {
-          const start = performance.now();
-          const p = providerFor(server, server.root);
-          const check = await p.isActive();
-          await p.close?.();
-          connect[name]?.push(seconds(start));
-          if (!check.active) throw new Error(`provider not active: ${check.reason}`);
-        });
-      }
+      await settle();
+      const start = performance.now();
+      const p = providerFor(server, server.root);
+      const check = await p.isActive();
+      await p.close?.();
+      connect.provider?.push(seconds(start));
+      if (!check.active) throw new Error(`provider not active: ${check.reason}`);
     }
     connectTable = table(
       ["", ...Object.keys(connect)],

@@ -478,9 +478,11 @@ export function chown(server: BenchSshd, dir: string): void {
  *   Nagle's algorithm holds a small segment (the tail of a 32 KiB SFTP WRITE
  *   split into SSH packets, SFTP READ requests, WINDOW_ADJUST) until the
  *   previous one is acknowledged, and Linux delays that ACK up to 40 ms.
- *   OpenSSH sets TCP_NODELAY on its sessions.
- * - concurrency / chunkSize: replace the provider's fastPut/fastGet options
- *   (64 x 32768).
+ *   OpenSSH sets TCP_NODELAY on its sessions; the provider does since
+ *   commit 7702ae0 (it opens the socket itself), so this only matters for
+ *   ssh2 used directly (sftp-big --tune).
+ * - concurrency / chunkSize: replace the fastPut/fastGet options (the
+ *   provider's were 64 x 32768, now 16 x 261120).
  */
 export interface Tweaks {
   noDelay?: boolean;
@@ -488,7 +490,6 @@ export interface Tweaks {
   chunkSize?: number;
 }
 let tweaks: Tweaks = {};
-export const TUNED: Tweaks = { noDelay: true, concurrency: 16, chunkSize: 261120 };
 
 /** Runs `work` with these tweaks on (see Tweaks). */
 export async function withTweaks<T>(set: Tweaks, work: () => Promise<T>): Promise<T> {

@@ -10,9 +10,6 @@
  *   registered, then one timed `engine.runPass()` (default concurrency 8,
  *   the site's default 4 connections). Afterwards every file must be on the
  *   server with its size, no temp file left, and the store must say OK.
- * - engine+nodelay: the same with TCP_NODELAY on ssh2's sockets, to show
- *   what Nagle's algorithm costs; engine+tuned: TCP_NODELAY and fastPut
- *   `concurrency: 16, chunkSize: 261120` (see Tweaks in sftp-common.ts).
  * - rclone: `rclone copy --transfers 4` of the local root to a fresh folder
  *   on the server (sftp remote, key auth, known_hosts checked). rclone's
  *   defaults: it also sets each file's mtime and checks each upload's MD5 by
@@ -27,7 +24,7 @@
  * requests sent per file and the time spent in each provider method.
  *
  *   node dist-bench/bench/sftp-many.js [--sizes 500,2000] [--runs 3] [--file-size 65536]
- *                                      [--only engine,engine+nodelay,engine+tuned,rclone,openssh]
+ *                                      [--only engine,rclone,openssh]
  *                                      [--connections 4] [--concurrency 8] [--profile] [--fresh-folders] [--smoke]
  */
 import { chownSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -42,15 +39,12 @@ import {
   openSftpStudio,
   opensshSftp,
   osInfo,
-  patchSsh2,
   rcloneConfig,
   registerFor,
   settle,
   startBenchSshd,
-  TUNED,
   timeCommand,
   VENDOR,
-  withTweaks,
 } from "./sftp-common.js";
 import {
   median,
@@ -184,9 +178,6 @@ async function enginePass(c: Case): Promise<number> {
 
 const engine: Contender = enginePass;
 
-const engineNoDelay: Contender = (c) => withTweaks({ noDelay: true }, () => enginePass(c));
-const engineTuned: Contender = (c) => withTweaks(TUNED, () => enginePass(c));
-
 const rclone: Contender = async (c) => {
   const config = rcloneConfig(c.server, c.work);
   await settle();
@@ -216,8 +207,6 @@ const openssh: Contender = async (c) => {
 
 const contenders: Record<string, Contender> = {
   engine,
-  "engine+nodelay": engineNoDelay,
-  "engine+tuned": engineTuned,
   rclone,
   openssh,
 };
@@ -279,7 +268,6 @@ async function profiled(work: () => Promise<void>): Promise<{
 }
 
 const auth = await chooseProviderAuth();
-await patchSsh2();
 console.error(
   `sftp-many: ${osInfo()}; ${sizes.join(", ")} files of ${fileSize} B, ${runs} run(s), ${names.join(", ")}; sitesync logs in by ${auth}`,
 );
@@ -320,24 +308,22 @@ try {
       }
     }
     if (args.profile && !smoke) {
-      for (const nodelay of [false, true]) {
+      {
         const work = tempDir("bench-sftp-many-run");
         const target = path.join(server.root, `profile-${files}`);
         const c: Case = { server, tree, localRoot, target, work };
         if (!args["fresh-folders"]) makeFolders(c);
         let t = 0;
-        const found = await profiled(() =>
-          withTweaks({ noDelay: nodelay }, async () => {
-            t = await enginePass(c);
-          }),
-        );
+        const found = await profiled(async () => {
+          t = await enginePass(c);
+        });
         rmSync(target, { recursive: true, force: true });
         removeDir(work);
         const perFile = (n: number) => (n / total).toFixed(2);
         const requests = Object.entries(found.requests).sort((a, b) => b[1] - a[1]);
         const sum = requests.reduce((a, [, v]) => a + v, 0);
         profile +=
-          `\nProfile of one engine pass${nodelay ? " with TCP_NODELAY" : ""}, ${total} files, ${t.toFixed(2)} s (not in the table):\n` +
+          `\nProfile of one engine pass, ${total} files, ${t.toFixed(2)} s (not in the table):\n` +
           `- SFTP requests per file: ${requests.map(([k, v]) => `${k} ${perFile(v)}`).join(", ")} (total ${perFile(sum)})\n` +
           `- provider methods, calls per file x mean ms per call (pool wait included): ${Object.entries(
             found.methods,
@@ -354,13 +340,9 @@ try {
     rows.push([
       total,
       secs("engine"),
-      secs("engine+nodelay"),
-      secs("engine+tuned"),
       secs("rclone"),
       secs("openssh"),
       ratio("engine", "rclone"),
-      ratio("engine+nodelay", "rclone"),
-      ratio("engine+tuned", "rclone"),
       ratio("engine", "openssh"),
       rate("engine"),
       rate("rclone"),
@@ -380,13 +362,9 @@ console.log(
     [
       "files",
       "engine s",
-      "engine+nodelay s",
-      "engine+tuned s",
       "rclone --transfers 4 s",
       "openssh sftp put -r s",
       "engine/rclone",
-      "engine+nodelay/rclone",
-      "engine+tuned/rclone",
       "engine/openssh",
       "engine files/s",
       "rclone files/s",
