@@ -50,7 +50,12 @@ export async function loadCredentials(
       false,
     );
   }
-  const { utils } = await import("ssh2");
+  // ssh2 is CommonJS: under plain Node its exports sit on `default`; bundlers/vitest also expose them by name.
+  const ssh2 = (await import("ssh2")) as unknown as {
+    utils?: typeof import("ssh2").utils;
+    default: { utils: typeof import("ssh2").utils };
+  };
+  const utils = ssh2.utils ?? ssh2.default.utils;
   const parsed = utils.parseKey(privateKey, passphrase || undefined);
   if (parsed instanceof Error) {
     const encrypted = /passphrase|decrypt|encrypted/i.test(parsed.message);

@@ -197,7 +197,13 @@ class SftpProvider implements SiteProvider {
 
   async mkdirs(dir: string): Promise<void> {
     await this.run("create folder", dir, async (client) => {
-      if (!(await client.exists(dir))) await client.mkdir(dir, true);
+      if (await client.exists(dir)) return;
+      try {
+        await client.mkdir(dir, true);
+      } catch (error) {
+        // Another transfer of the same batch made it meanwhile: the server reports that as a failure.
+        if (!(await client.exists(dir))) throw error;
+      }
     });
   }
 

@@ -87,6 +87,24 @@ describe("sftp provider against OpenSSH", () => {
     }
   });
 
+  it("lets parallel transfers make the same new folder without failing", async () => {
+    const provider = sftp();
+    try {
+      const local = path.join(tempDir(), "f.bin");
+      writeFileSync(local, "x");
+      const dir = `${server.root}/race/a/b/c`;
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          await provider.mkdirs(dir);
+          await provider.upload(local, `${dir}/f${i}.bin`);
+        }),
+      );
+      expect(await provider.list(dir)).toHaveLength(8);
+    } finally {
+      await provider.close?.();
+    }
+  });
+
   it("logs in with an OpenSSH key, with and without a passphrase", async () => {
     for (const config of [
       { sftp_pass: "", sftp_key: { linux: ["/no/such/key", server.keyPath] } },
