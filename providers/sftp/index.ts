@@ -197,12 +197,16 @@ class SftpProvider implements SiteProvider {
 
   async mkdirs(dir: string): Promise<void> {
     await this.run("create folder", dir, async (client) => {
-      if (await client.exists(dir)) return;
-      try {
-        await client.mkdir(dir, true);
-      } catch (error) {
-        // Another transfer of the same batch made it meanwhile: the server reports that as a failure.
-        if (!(await client.exists(dir))) throw error;
+      // Parallel transfers of one batch race to make the same folders, and the server reports a
+      // parent made by the other as a failure: try again while the race settles.
+      for (let attempt = 1; ; attempt++) {
+        if (await client.exists(dir)) return;
+        try {
+          await client.mkdir(dir, true);
+          return;
+        } catch (error) {
+          if (attempt >= 5) throw error;
+        }
       }
     });
   }
