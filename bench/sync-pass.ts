@@ -15,6 +15,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { SyncEngine } from "../lib/engine/engine.js";
 import { SyncStatus } from "../lib/store/status.js";
+import { startProfile } from "./profile.js";
 import {
   flushDisk,
   listFiles,
@@ -71,9 +72,11 @@ const engine: Contender = async (studioRoot, work, tree) => {
       retryBaseMs: 10,
     });
     flushDisk();
+    const profiler = await startProfile();
     const start = performance.now();
     const report = await sync.runPass({ projects: [PROJECT] });
     const elapsed = seconds(start);
+    await profiler.stop();
     const skipped = report.projects.find((p) => p.skipped)?.skipped;
     if (skipped) throw new Error(`engine skipped the project: ${skipped}`);
     await verifyEngine(context.store, ids, tree, target);

@@ -37,6 +37,12 @@ export interface TransferOptions {
   direct?: boolean;
   /** The size the caller expects (the published size), so a provider can pick its way of copying without a stat. */
   sizeHint?: number;
+  /**
+   * With `direct`, for a target on this machine: the caller flushes the
+   * written file to disk itself (with others, in one go) before renaming it,
+   * so the provider may skip its own fsync.
+   */
+  deferSync?: boolean;
 }
 
 export interface TransferResult {

@@ -9,7 +9,7 @@ import { ProviderError } from "../errors.js";
 import { fsyncDirs } from "../fs/atomic-copy.js";
 import { backoffMs, delay } from "./backoff.js";
 import type { StateRecorder } from "./recorder.js";
-import { clearStaleTemps, type TransferContext, transferOnce } from "./transfer.js";
+import { clearStaleTemps, placeDownloads, type TransferContext, transferOnce } from "./transfer.js";
 import type { EngineListener, FileJob, FileOutcome } from "./types.js";
 
 export interface RunOptions {
@@ -28,44 +28,71 @@ export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<Fil
   await options.recorder.started(jobs);
   const madeDirs = new Set<string>();
   const limit = pLimit(options.concurrency);
-  const byRepresentation = new Map<string, { left: number; done: FileOutcome[] }>();
+  const byRepresentation = new Map<string, { left: number; done: Attempt[] }>();
   for (const job of jobs) {
     const entry = byRepresentation.get(job.representationId) ?? { left: 0, done: [] };
     entry.left += 1;
     byRepresentation.set(job.representationId, entry);
   }
-  const outcomes = await Promise.all(
+  const settled = new Map<FileJob, FileOutcome>();
+  await Promise.all(
     jobs.map((job) =>
       limit(async () => {
-        const outcome = await runJob(job, options, madeDirs);
-        options.emit({ type: "file-done", outcome });
-        // Results go to the store once per representation, when its last file is done.
+        const attempt = await runJob(job, options, madeDirs);
+        // Files are put in place and recorded once per representation, when its last file is done.
         const entry = byRepresentation.get(job.representationId);
-        if (entry) {
-          entry.done.push(outcome);
-          entry.left -= 1;
-          if (entry.left === 0) {
-            // The new names must survive a power cut before the state says the files are here.
-            const landed = entry.done.filter((o) => o.status === "ok" && o.job.direction === "download");
-            await fsyncDirs(landed.map((o) => path.dirname(o.job.localPath)));
-            await options.recorder.finished(entry.done);
-          }
+        if (!entry) return;
+        entry.done.push(attempt);
+        entry.left -= 1;
+        if (entry.left > 0) return;
+        const outcomes = await settle(entry.done);
+        await options.recorder.finished(outcomes);
+        for (const outcome of outcomes) {
+          settled.set(outcome.job, outcome);
+          options.emit({ type: "file-done", outcome });
         }
-        return outcome;
       }),
     ),
   );
+  return jobs.map((job) => settled.get(job) ?? { status: "aborted", job });
+}
+
+/** A file's result before it is in place: a verified download still has its temporary name. */
+interface Attempt {
+  outcome: FileOutcome;
+  temp?: string;
+}
+
+/**
+ * Puts a representation's verified downloads in place (flushed together,
+ * then renamed) and makes the new names durable, so the state written next
+ * never says OK for a file a power cut could take back.
+ */
+async function settle(attempts: Attempt[]): Promise<FileOutcome[]> {
+  const downloads = attempts.filter((a) => a.temp !== undefined);
+  const problems = await placeDownloads(
+    downloads.map((a) => ({ temp: a.temp as string, final: a.outcome.job.localPath })),
+  );
+  const failed = new Map(downloads.map((a, i) => [a, problems[i] ?? null]));
+  const outcomes = attempts.map((attempt): FileOutcome => {
+    const problem = failed.get(attempt);
+    if (!problem) return attempt.outcome;
+    const { job } = attempt.outcome;
+    return { status: "failed", job, retries: job.retries + 1, message: `${problem} (not retried)` };
+  });
+  const landed = outcomes.filter((o) => o.status === "ok" && o.job.direction === "download");
+  await fsyncDirs(landed.map((o) => path.dirname(o.job.localPath)));
   return outcomes;
 }
 
-async function runJob(job: FileJob, options: RunOptions, madeDirs: Set<string>): Promise<FileOutcome> {
+async function runJob(job: FileJob, options: RunOptions, madeDirs: Set<string>): Promise<Attempt> {
   const { recorder, signal } = options;
   let retries = job.retries;
   for (;;) {
-    if (signal.aborted) return { status: "aborted", job };
+    if (signal.aborted) return { outcome: { status: "aborted", job } };
     options.emit({ type: "file-start", job });
     try {
-      const bytes = await transferOnce(job, {
+      const moved = await transferOnce(job, {
         remoteProvider: options.remoteProvider,
         madeDirs,
         signal,
@@ -74,18 +101,23 @@ async function runJob(job: FileJob, options: RunOptions, madeDirs: Set<string>):
           void recorder.progress(job, transferred, total, retries).catch(() => undefined);
         },
       });
-      return { status: "ok", job, bytes };
+      return {
+        outcome: { status: "ok", job, bytes: moved.bytes },
+        ...(moved.temp ? { temp: moved.temp } : {}),
+      };
     } catch (error) {
-      if (signal.aborted) return { status: "aborted", job };
+      if (signal.aborted) return { outcome: { status: "aborted", job } };
       retries += 1;
       const message = error instanceof Error ? error.message : String(error);
       const permanent = error instanceof ProviderError && !error.retryable;
       if (permanent || retries >= options.retryCnt) {
         return {
-          status: "failed",
-          job,
-          retries,
-          message: permanent ? `${message} (not retried: permanent error)` : message,
+          outcome: {
+            status: "failed",
+            job,
+            retries,
+            message: permanent ? `${message} (not retried: permanent error)` : message,
+          },
         };
       }
       const wait = backoffMs(retries, options.retryBaseMs);
@@ -94,7 +126,7 @@ async function runJob(job: FileJob, options: RunOptions, madeDirs: Set<string>):
       try {
         await delay(wait, signal);
       } catch {
-        return { status: "aborted", job };
+        return { outcome: { status: "aborted", job } };
       }
     }
   }

@@ -5,12 +5,19 @@
  * wrote), and only then renamed into place. So a file at its final path is
  * always complete and verified, whichever provider wrote it and however the
  * process died.
+ *
+ * Downloads land on this machine, whose disk the engine flushes itself: the
+ * verified temporary files of a representation are flushed together (one
+ * syncfs, see lib/fs/durable.ts) and then renamed, by `placeDownloads`.
+ * Uploads are flushed and renamed by the remote provider, one by one.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, readdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { SiteProvider } from "../../providers/provider.js";
 import { ProviderError, TransferError } from "../errors.js";
+import { renameFiles } from "../fs/copy-workers.js";
+import { flushFiles } from "../fs/durable.js";
 import type { FileJob } from "./types.js";
 
 export interface TransferContext {
@@ -57,12 +64,19 @@ export async function clearStaleTemps(jobs: FileJob[]): Promise<void> {
   }
 }
 
+/** A moved file: its bytes, and for a download the verified temporary file `placeDownloads` puts in place. */
+export interface Moved {
+  bytes: number;
+  temp?: string;
+}
+
 /** Moves one file; resolves with the bytes moved, throws ProviderError/TransferError otherwise. */
-export async function transferOnce(job: FileJob, context: TransferContext): Promise<number> {
+export async function transferOnce(job: FileJob, context: TransferContext): Promise<Moved> {
   const { remoteProvider: remote, signal } = context;
   const options = {
     overwrite: false,
     direct: true,
+    deferSync: job.direction === "download",
     sizeHint: job.file.size,
     hash: job.file.sha256 && remote.capabilities.hashes.includes("sha256") ? "sha256" : undefined,
     ...(context.onProgress ? { onProgress: context.onProgress } : {}),
@@ -78,24 +92,46 @@ export async function transferOnce(job: FileJob, context: TransferContext): Prom
       }
       const result = await remote.download(job.remotePath, temp, options);
       verify(job, result.size ?? (await stat(temp)).size, result.hash);
-      await rename(temp, job.localPath);
+      return { bytes: job.file.size, temp };
     } catch (error) {
       await unlink(temp).catch(() => undefined);
       throw error;
     }
-  } else {
-    const temp = tempNameFor(job.remotePath);
-    try {
-      await remote.mkdirs(parentOf(job.remotePath));
-      const result = await remote.upload(job.localPath, temp, options);
-      verify(job, (await remote.stat(temp))?.size ?? -1, result.hash);
-      await remote.rename(temp, job.remotePath, { overwrite: true });
-    } catch (error) {
-      await remote.remove(temp).catch(() => undefined);
-      throw error;
-    }
   }
-  return job.file.size;
+  const temp = tempNameFor(job.remotePath);
+  try {
+    await remote.mkdirs(parentOf(job.remotePath));
+    const result = await remote.upload(job.localPath, temp, options);
+    verify(job, (await remote.stat(temp))?.size ?? -1, result.hash);
+    await remote.rename(temp, job.remotePath, { overwrite: true });
+  } catch (error) {
+    await remote.remove(temp).catch(() => undefined);
+    throw error;
+  }
+  return { bytes: job.file.size };
+}
+
+/**
+ * Puts verified downloads in place: their contents are flushed to disk
+ * together, then each is renamed to its final path. Resolves with an error
+ * message per download (null when it is in place); a download that failed is
+ * removed, never left at its final path.
+ */
+export async function placeDownloads(
+  downloads: { temp: string; final: string }[],
+): Promise<(string | null)[]> {
+  const flushed = await flushFiles(downloads.map((d) => d.temp));
+  const ready = downloads.filter((_, i) => flushed[i] === null);
+  const renamed = await renameFiles(ready.map((d) => ({ from: d.temp, to: d.final })));
+  const renameErrors = new Map(ready.map((d, i) => [d, renamed[i] ?? null]));
+  const messages = downloads.map((d, i) => {
+    const error = flushed[i] ?? renameErrors.get(d) ?? null;
+    return error ? `cannot put ${d.final} in place: ${error.message}` : null;
+  });
+  await Promise.all(
+    downloads.map((d, i) => (messages[i] ? unlink(d.temp).catch(() => undefined) : undefined)),
+  );
+  return messages;
 }
 
 function verify(job: FileJob, size: number, hash: string | undefined): void {

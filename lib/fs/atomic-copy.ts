@@ -204,7 +204,10 @@ export async function copyFileAtomic(
   if (options.direct === true && options.sizeHint !== undefined && options.sizeHint <= CHUNK) {
     // Small files: one trip to a worker instead of a dozen to the thread pool (see copy-workers.ts).
     try {
-      const copied = await copySmallFile(source, target, digest !== undefined);
+      const copied = await copySmallFile(source, target, {
+        hash: digest !== undefined,
+        sync: options.deferSync !== true,
+      });
       onProgress?.(copied.size, copied.size);
       return { size: copied.size, ...(copied.hash ? { hash: copied.hash } : {}) };
     } catch (error) {
@@ -256,7 +259,7 @@ export async function copyFileAtomic(
       }
       stage = "finish the copy to";
       await handle.utimes(srcStat.atimeMs / 1000, srcStat.mtimeMs / 1000);
-      await handle.sync();
+      if (!(direct && options.deferSync === true)) await handle.sync();
       // writeAll loops until every byte is written, so the count is what is on disk.
       checkCopiedSize(transferred, total, source, target);
       // A 0-byte file moves no chunk; report once so callers always see completion.

@@ -3,7 +3,8 @@
  * about a dozen separate trips to libuv's thread pool (stat, open, read,
  * write, futimes, fsync, close...), and for small files those trips, not the
  * bytes, are the cost. A worker does the whole copy with synchronous calls in
- * one go (read, write, keep mtime, fsync, hash) and answers once. The code
+ * one go (read, write, keep mtime, fsync, hash) and answers once. Batches of
+ * fsyncs and renames go the same way, one message for many files. The code
  * runs as an eval'd worker so it works from the sources and the build alike.
  */
 import { Worker } from "node:worker_threads";
@@ -12,7 +13,7 @@ const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const fs = require("node:fs");
 const crypto = require("node:crypto");
-parentPort.on("message", ({ id, source, target, hash }) => {
+function copy({ source, target, hash, sync }) {
   let fd;
   try {
     const stat = fs.statSync(source);
@@ -22,23 +23,50 @@ parentPort.on("message", ({ id, source, target, hash }) => {
     let offset = 0;
     while (offset < data.length) offset += fs.writeSync(fd, data, offset);
     fs.futimesSync(fd, stat.atimeMs / 1000, stat.mtimeMs / 1000);
-    fs.fsyncSync(fd);
+    if (sync) fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
     const digest = hash ? crypto.createHash("sha256").update(data).digest("hex") : undefined;
-    parentPort.postMessage({ id, size: data.length, hash: digest });
+    return { size: data.length, hash: digest };
   } catch (error) {
     if (fd !== undefined) { try { fs.closeSync(fd); } catch {} }
     if (error && error.code !== "EEXIST") { try { fs.unlinkSync(target); } catch {} }
+    throw error;
+  }
+}
+function fsyncFile(file) {
+  const fd = fs.openSync(file, "r");
+  try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+}
+function each(items, action) {
+  return items.map((item) => {
+    try { action(item); return null; }
+    catch (error) { return { message: String(error && error.message), code: error && error.code }; }
+  });
+}
+parentPort.on("message", (message) => {
+  const { id, op } = message;
+  try {
+    let result;
+    if (op === "copy") result = copy(message);
+    else if (op === "fsync") result = { errors: each(message.files, fsyncFile) };
+    else if (op === "rename") result = { errors: each(message.moves, (m) => fs.renameSync(m.from, m.to)) };
+    else throw new Error("unknown operation " + op);
+    parentPort.postMessage({ id, result });
+  } catch (error) {
     parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
   }
 });
 `;
 
 interface Task {
-  resolve: (result: { size: number; hash?: string }) => void;
+  // The worker's answer; each exported function below knows its shape.
+  resolve: (result: unknown) => void;
   reject: (error: Error) => void;
 }
+
+/** Per item of a batch: null when it worked, else the error's message and code. */
+export type BatchErrors = ({ message: string; code?: string } | null)[];
 
 interface Slot {
   worker: Worker;
@@ -62,7 +90,7 @@ function slot(): Slot {
     worker.unref();
     worker.on(
       "message",
-      (message: { id: number; size?: number; hash?: string; error?: { message: string; code?: string } }) => {
+      (message: { id: number; result?: unknown; error?: { message: string; code?: string } }) => {
         created.busy -= 1;
         // Idle workers must not keep the process alive.
         if (created.busy === 0) worker.unref();
@@ -71,7 +99,7 @@ function slot(): Slot {
         if (!task) return;
         if (message.error)
           task.reject(Object.assign(new Error(message.error.message), { code: message.error.code }));
-        else task.resolve({ size: message.size ?? 0, ...(message.hash ? { hash: message.hash } : {}) });
+        else task.resolve(message.result);
       },
     );
     slots.push(created);
@@ -80,18 +108,39 @@ function slot(): Slot {
   return slots.reduce((a, b) => (b.busy < a.busy ? b : a));
 }
 
-/** Copies a small file to a fresh path (`wx`), fsynced with the source mtime; optionally hashes it. */
-export function copySmallFile(
-  source: string,
-  target: string,
-  hash: boolean,
-): Promise<{ size: number; hash?: string }> {
+function send(request: Record<string, unknown>): Promise<unknown> {
   const chosen = slot();
   const id = nextId++;
   return new Promise((resolve, reject) => {
     tasks.set(id, { resolve, reject });
     chosen.busy += 1;
     chosen.worker.ref();
-    chosen.worker.postMessage({ id, source, target, hash });
+    chosen.worker.postMessage({ ...request, id });
   });
+}
+
+/**
+ * Copies a small file to a fresh path (`wx`) with the source mtime; fsynced
+ * unless `sync` is false (the caller then flushes it before using it);
+ * optionally hashes it.
+ */
+export async function copySmallFile(
+  source: string,
+  target: string,
+  options: { hash: boolean; sync: boolean },
+): Promise<{ size: number; hash?: string }> {
+  const result = (await send({ op: "copy", source, target, ...options })) as { size: number; hash?: string };
+  return { size: result.size, ...(result.hash ? { hash: result.hash } : {}) };
+}
+
+/** fsyncs each file; one trip to a worker for all of them. */
+export async function fsyncFiles(files: string[]): Promise<BatchErrors> {
+  if (files.length === 0) return [];
+  return ((await send({ op: "fsync", files })) as { errors: BatchErrors }).errors;
+}
+
+/** Renames each `from` to `to` (replacing what is there); one trip to a worker for all of them. */
+export async function renameFiles(moves: { from: string; to: string }[]): Promise<BatchErrors> {
+  if (moves.length === 0) return [];
+  return ((await send({ op: "rename", moves })) as { errors: BatchErrors }).errors;
 }

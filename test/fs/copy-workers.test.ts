@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { copySmallFile } from "../../lib/fs/copy-workers.js";
+import { copySmallFile, fsyncFiles, renameFiles } from "../../lib/fs/copy-workers.js";
 import { tempDir } from "../helpers/tmp.js";
 
 describe("small-file copies on worker threads", () => {
@@ -11,7 +11,7 @@ describe("small-file copies on worker threads", () => {
     const source = path.join(dir, "a.png");
     writeFileSync(source, "texture bytes");
     utimesSync(source, 1_700_000_000, 1_700_000_000);
-    const result = await copySmallFile(source, path.join(dir, "b.png"), true);
+    const result = await copySmallFile(source, path.join(dir, "b.png"), { hash: true, sync: true });
     expect(result).toEqual({ size: 13, hash: createHash("sha256").update("texture bytes").digest("hex") });
     expect(readFileSync(path.join(dir, "b.png"), "utf8")).toBe("texture bytes");
     expect(statSync(path.join(dir, "b.png")).mtimeMs).toBe(1_700_000_000_000);
@@ -23,10 +23,12 @@ describe("small-file copies on worker threads", () => {
     const target = path.join(dir, "taken.png");
     writeFileSync(source, "new");
     writeFileSync(target, "someone else's");
-    await expect(copySmallFile(source, target, false)).rejects.toMatchObject({ code: "EEXIST" });
+    await expect(copySmallFile(source, target, { hash: false, sync: true })).rejects.toMatchObject({
+      code: "EEXIST",
+    });
     expect(readFileSync(target, "utf8")).toBe("someone else's");
     await expect(
-      copySmallFile(path.join(dir, "gone.png"), path.join(dir, "out.png"), false),
+      copySmallFile(path.join(dir, "gone.png"), path.join(dir, "out.png"), { hash: false, sync: true }),
     ).rejects.toMatchObject({
       code: "ENOENT",
     });
@@ -38,10 +40,29 @@ describe("small-file copies on worker threads", () => {
     const copies = Array.from({ length: 100 }, (_, i) => {
       const source = path.join(dir, `s${i}`);
       writeFileSync(source, `file ${i}`);
-      return copySmallFile(source, path.join(dir, `t${i}`), false);
+      return copySmallFile(source, path.join(dir, `t${i}`), { hash: false, sync: i % 2 === 0 });
     });
     const results = await Promise.all(copies);
     expect(results.map((r) => r.size)).toEqual(Array.from({ length: 100 }, (_, i) => `file ${i}`.length));
     expect(readFileSync(path.join(dir, "t42"), "utf8")).toBe("file 42");
+  });
+
+  it("fsyncs and renames batches, reporting each item's error in its place", async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, "a"), "a");
+    writeFileSync(path.join(dir, "b"), "b");
+    const synced = await fsyncFiles([path.join(dir, "a"), path.join(dir, "missing"), path.join(dir, "b")]);
+    expect(synced[0]).toBeNull();
+    expect(synced[1]).toMatchObject({ code: "ENOENT" });
+    expect(synced[2]).toBeNull();
+    const renamed = await renameFiles([
+      { from: path.join(dir, "a"), to: path.join(dir, "A") },
+      { from: path.join(dir, "nope"), to: path.join(dir, "N") },
+      { from: path.join(dir, "b"), to: path.join(dir, "B") },
+    ]);
+    expect(renamed.map((e) => e?.code ?? null)).toEqual([null, "ENOENT", null]);
+    expect(readFileSync(path.join(dir, "A"), "utf8")).toBe("a");
+    expect(readFileSync(path.join(dir, "B"), "utf8")).toBe("b");
+    expect(await fsyncFiles([])).toEqual([]);
   });
 });
