@@ -74,7 +74,8 @@ interface Slot {
 }
 
 /**
- * Workers spend most of their time waiting in fsync, not on a core, so there
+ * Workers spend much of their time waiting on the disk (creating files, and
+ * fsync when the caller does not flush in a batch), not on a core, so there
  * are more of them than cores: their waits overlap.
  */
 const WORKERS = 8;
