@@ -17,7 +17,7 @@ import { filterProfiles } from "../lib/settings/profiles.js";
 import { resolveProjectSites } from "../lib/settings/sites.js";
 import { SyncStatus } from "../lib/store/status.js";
 import type { Representation } from "../lib/store/types.js";
-import { copyResources, copyWorkfile, plannedResources } from "../lib/workfile/copy.js";
+import { copyIntoWorkArea, plannedResources } from "../lib/workfile/copy.js";
 import { findLastPublishedWorkfile, type PublishedWorkfile } from "../lib/workfile/last-published.js";
 import type { HookContext, PrelaunchHook } from "./hook.js";
 
@@ -130,12 +130,11 @@ export async function copyLastPublishedWorkfile(context: HookContext): Promise<C
   await bringNow(context, wanted);
 
   const resources = await plannedResources(published, activeRoots, workArea.dir);
-  await copyResources(resources);
   const existing = existingWorkfiles(workArea, extensions);
   const version = Math.max(published.version.version, ...existing.keys()) + 1;
   const target = path.join(workArea.dir, workfileName(workArea, version, published.ext));
   const source = fillRootless(published.workfile.path, activeRoots);
-  await copyWorkfile(source, target);
+  await copyIntoWorkArea(resources, { source, target });
   data.last_workfile_path = target;
   data.source_filepath = source;
   logger.info(
@@ -240,7 +239,7 @@ async function restoreResources(
   if (!(await onSite(context, published.representation, activeSite))) {
     await bringNow(context, [published.representation.id]);
   }
-  await copyResources(missing);
+  await copyIntoWorkArea(missing);
   return missing.map((r) => r.target);
 }
 

@@ -8,9 +8,11 @@ import { createReadStream, constants as fsConstants } from "node:fs";
 import fs, { type FileHandle, open } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
+import pLimit from "p-limit";
 import type { TransferOptions, TransferResult } from "../../providers/provider.js";
 import { PathError, ProviderError } from "../errors.js";
 import { copySmallFile } from "./copy-workers.js";
+import { flushFiles } from "./durable.js";
 
 /** Large chunks: fewer syscalls and progress calls per file; artists wait on these copies. */
 export const CHUNK = 1024 * 1024;
@@ -36,33 +38,71 @@ export async function fsyncDirs(dirs: Iterable<string>): Promise<void> {
 }
 
 /**
- * Copies a file already on this machine and already verified (a site's copy
- * into the work area): the kernel copies, or clones on file systems that can
- * (XFS, btrfs, APFS), to a temporary name; the copy is fsynced, keeps the
- * source mtime and is linked into place, never over an existing file.
+ * Copies files already on this machine and already verified (a site's copies
+ * into the work area): the kernel copies each, or clones on file systems that
+ * can (XFS, btrfs, APFS), to a temporary name with the source mtime; all are
+ * flushed to disk together (lib/fs/durable.ts), then linked into place,
+ * never over an existing file, group after group in the order given (so a
+ * workfile can come last, after its resources), and the new names fsynced.
+ * On an error the copies not yet in place are removed.
  */
-export async function cloneFileAtomic(source: string, target: string): Promise<void> {
-  requireAbsolute(source, "source");
-  requireAbsolute(target, "target");
-  const temp = partialPathFor(target);
-  let stage = `copy ${source} to`;
+export async function cloneFilesAtomic(groups: { source: string; target: string }[][]): Promise<void> {
+  const copies = groups.flat();
+  for (const { source, target } of copies) {
+    requireAbsolute(source, "source");
+    requireAbsolute(target, "target");
+  }
+  const temps = new Map(copies.map((c) => [c, partialPathFor(c.target)]));
+  const limit = pLimit(8);
+  try {
+    await allOrFirstError(
+      copies.map((c) => limit(() => cloneToTemp(c.source, temps.get(c) as string, c.target))),
+    );
+    const flushed = await flushFiles([...temps.values()]);
+    const failed = copies.findIndex((_, i) => flushed[i] !== null);
+    if (failed >= 0) {
+      const { target } = copies[failed] as { target: string };
+      throw new ProviderError(`cannot write ${target} to disk: ${flushed[failed]?.message}`, true);
+    }
+    for (const group of groups) {
+      await allOrFirstError(
+        group.map((c) =>
+          limit(async () => {
+            const temp = temps.get(c) as string;
+            await placeFile(temp, c.target, false).catch((error: unknown) => {
+              throw providerError(error, `move ${path.basename(temp)} into place as`, c.target);
+            });
+            temps.delete(c);
+          }),
+        ),
+      );
+    }
+    await fsyncDirs(copies.map((c) => path.dirname(c.target)));
+  } finally {
+    await Promise.all([...temps.values()].map(unlinkQuietly));
+  }
+}
+
+/**
+ * Like Promise.all, but waits for every promise to settle before rejecting:
+ * the cleanup that follows a failure must not race copies still running.
+ */
+async function allOrFirstError(promises: Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(promises);
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure) throw failure.reason;
+}
+
+/** One copy of cloneFilesAtomic, to its temporary name, not yet flushed. */
+async function cloneToTemp(source: string, temp: string, target: string): Promise<void> {
   try {
     const srcStat = await fs.stat(source);
     await ensureDir(path.dirname(target));
     await fs.copyFile(source, temp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
-    const handle = await open(temp, "r+");
-    try {
-      await handle.utimes(srcStat.atimeMs / 1000, srcStat.mtimeMs / 1000);
-      await handle.sync();
-      checkCopiedSize((await handle.stat()).size, srcStat.size, source, target);
-    } finally {
-      await handle.close();
-    }
-    stage = `move ${path.basename(temp)} into place as`;
-    await placeFile(temp, target, false);
+    await fs.utimes(temp, srcStat.atimeMs / 1000, srcStat.mtimeMs / 1000);
+    checkCopiedSize((await fs.stat(temp)).size, srcStat.size, source, target);
   } catch (error) {
-    await unlinkQuietly(temp);
-    throw providerError(error, stage, target);
+    throw providerError(error, `copy ${source} to`, target);
   }
 }
 

@@ -6,9 +6,8 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import pLimit from "p-limit";
 import { fillRootless } from "../anatomy/roots.js";
-import { cloneFileAtomic, fsyncDirs } from "../fs/atomic-copy.js";
+import { cloneFilesAtomic } from "../fs/atomic-copy.js";
 import type { PublishedWorkfile } from "./last-published.js";
 
 export interface ResourceCopy {
@@ -37,15 +36,17 @@ export async function plannedResources(
   );
 }
 
-/** Copies the missing resources, 8 at a time, then makes their new names durable. */
-export async function copyResources(resources: ResourceCopy[]): Promise<void> {
-  const limit = pLimit(8);
-  const copies = resources.filter((r) => r.action === "copy");
-  await Promise.all(copies.map((r) => limit(() => cloneFileAtomic(r.source, r.target))));
-  await fsyncDirs(copies.map((r) => path.dirname(r.target)));
-}
-
-export async function copyWorkfile(source: string, target: string): Promise<void> {
-  await cloneFileAtomic(source, target);
-  await fsyncDirs([path.dirname(target)]);
+/**
+ * Copies the missing resources and, when given, the new workfile version,
+ * flushed to disk together; the workfile is put in place last, so a workfile
+ * in the work area always has its resources.
+ */
+export async function copyIntoWorkArea(
+  resources: ResourceCopy[],
+  workfile?: { source: string; target: string },
+): Promise<void> {
+  const copies = resources
+    .filter((r) => r.action === "copy")
+    .map(({ source, target }) => ({ source, target }));
+  await cloneFilesAtomic(workfile ? [copies, [workfile]] : [copies]);
 }
