@@ -28,6 +28,7 @@
  * must be idle (<= 15% busy for 1 s: the machine is shared). Runs rotate the
  * contenders' order; tables show medians.
  */
+
 import { createHash, randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -46,6 +47,7 @@ import { transferOnce } from "../lib/engine/transfer.js";
 import type { FileJob } from "../lib/engine/types.js";
 import { SyncStatus } from "../lib/store/status.js";
 import { createProvider } from "../providers/registry.js";
+import { startProfile } from "./profile.js";
 import {
   type BenchSshd,
   chooseProviderAuth,
@@ -165,7 +167,9 @@ const provider: Contender = {
     const temp = `${final}.part`;
     const start = performance.now();
     const p = providerFor(c.server, c.seedRoot);
+    const profiler = await startProfile();
     await p.download(path.join(c.seedRoot, c.file.relPath), temp, { overwrite: false, direct: true });
+    await profiler.stop();
     renameSync(temp, final);
     await p.close?.();
     const t = seconds(start);

@@ -7,8 +7,11 @@
  * connection, so registering the provider costs nothing at start-up.
  */
 import { createHash } from "node:crypto";
+import type { EventEmitter } from "node:events";
 import { createReadStream } from "node:fs";
+import { unlink } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
+import type { SFTPWrapper } from "ssh2";
 import type SftpClient from "ssh2-sftp-client";
 import { ProviderError } from "../../lib/errors.js";
 import type { SftpSettings } from "../../lib/settings/schema.js";
@@ -23,6 +26,7 @@ import type {
   TransferResult,
 } from "../provider.js";
 import { type Credentials, loadCredentials } from "./auth.js";
+import { pipelinedGet } from "./download.js";
 import { sftpError } from "./errors.js";
 import { defaultKnownHosts, describeRefusal, type HostKeyOutcome, hostVerifier } from "./hostkey.js";
 import { SftpPool } from "./pool.js";
@@ -60,6 +64,9 @@ function openSocket(host: string, port: number, timeoutMs: number): Promise<Sock
  * 256 KiB packet limit); measured best on loopback against OpenSSH's sftp.
  */
 const FAST = { concurrency: 16, chunkSize: 261120 };
+
+/** Each client's raw ssh2 SFTP session, for the requests ssh2-sftp-client does not expose (pipelinedGet). */
+const sessions = new WeakMap<SftpClient, SFTPWrapper>();
 
 async function sha256Of(file: string): Promise<string> {
   const digest = createHash("sha256");
@@ -106,7 +113,7 @@ class SftpProvider implements SiteProvider {
     const client = new Client(`sitesync-${this.siteName}`);
     try {
       const sock = await openSocket(host, port, (this.config.connect_timeout ?? 10) * 1000);
-      await client.connect({
+      const session = await client.connect({
         sock,
         host,
         port,
@@ -128,6 +135,7 @@ class SftpProvider implements SiteProvider {
         }),
         ...this.credentials,
       });
+      sessions.set(client, session);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw this.connectError(error);
@@ -229,10 +237,29 @@ class SftpProvider implements SiteProvider {
 
   async download(remote: string, local: string, options: TransferOptions = {}): Promise<TransferResult> {
     options.signal?.throwIfAborted();
-    await this.transfer("download", remote, options, (client, step) =>
-      client.fastGet(remote, local, { step, ...FAST }),
-    );
-    return options.hash === "sha256" ? { hash: await sha256Of(local) } : {};
+    // The file is created with `wx`: an existing one is refused unless overwrite is asked for.
+    if (options.overwrite) await unlink(local).catch(() => undefined);
+    let result: TransferResult = {};
+    await this.transfer("download", remote, options, async (client, step) => {
+      const session = sessions.get(client);
+      if (!session) throw new Error("sftp: no SFTP session on this connection");
+      if (process.env.FASTGET) {
+        await client.fastGet(remote, local, { step, ...FAST });
+        result = {};
+        return;
+      }
+      const got = await pipelinedGet(session, remote, local, {
+        ...FAST,
+        hash: options.hash === "sha256",
+        // The engine flushes its downloads together (TransferOptions.deferSync); other callers get a durable file.
+        sync: !(options.direct === true && options.deferSync === true),
+        onProgress: (done, total) => step(done, 0, total),
+        // ssh2-sftp-client keeps the ssh2 Client as `client`; its typings do not say so.
+        connection: [session, (client as unknown as { client: EventEmitter }).client].filter(Boolean),
+      });
+      result = { size: got.size, ...(got.hash ? { hash: got.hash } : {}) };
+    });
+    return result;
   }
 
   /** Runs one fastPut/fastGet; an abort ends that connection, which stops the transfer at once. */

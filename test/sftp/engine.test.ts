@@ -3,7 +3,7 @@
  * real OpenSSH sshd: uploads, downloads, the alternative-site case, a large
  * file, many small files over parallel connections, and sshd dying mid-transfer.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fillRootless } from "../../lib/anatomy/roots.js";
@@ -127,6 +127,35 @@ describe("engine with an SFTP site", () => {
     expect(progress.at(-1)).toBe(big.length);
     expect(readFileSync(fillRootless(paths[0] as string, { work: studio.localRoot })).equals(big)).toBe(true);
   }, 120_000);
+
+  it("refuses a download whose bytes differ from the publish, hashed on the way, leaving nothing at the final path", async () => {
+    studio = await engineStudio({
+      settings: (roots) =>
+        artistSettings(
+          { studio: server.root, local: roots.local },
+          { remote: "vendor", config: "{retry_cnt: 2}", sites: [vendorSite("alternative_sites: [studio],")] },
+        ),
+    });
+    // Several pieces, so the in-order hash of pieces written out of order is exercised too.
+    const published = Buffer.alloc(3 * 1024 * 1024 + 17, 5);
+    const { representationId, paths } = await studio.publishFiles({ "scene.ma": published });
+    // Someone overwrites the file on the server after the publish: same size, one byte changed.
+    const onServer = Buffer.from(published);
+    onServer[2 * 1024 * 1024] = 6;
+    writeFileSync(fillRootless(paths[0] as string, { work: server.root }), onServer);
+    const { engine } = await studio.engine({ retryBaseMs: 10 });
+    const report = await engine.runPass();
+    const outcome = report.projects[0]?.outcomes[0];
+    expect(outcome?.status).toBe("failed");
+    expect(outcome?.status === "failed" && outcome.message).toMatch(
+      /content hash .* differs from the published/,
+    );
+    const local = fillRootless(paths[0] as string, { work: studio.localRoot });
+    expect(existsSync(local)).toBe(false);
+    expect(partials(studio.localRoot)).toEqual([]);
+    const [state] = await (await studio.open()).store.getSiteStates("Proj", [representationId], ["artist1"]);
+    expect(state?.files[0]).toMatchObject({ status: SyncStatus.FAILED, retries: 2 });
+  }, 60_000);
 
   it("moves many small files over parallel SFTP connections", async () => {
     studio = await engineStudio({
