@@ -1,7 +1,7 @@
 /**
- * sha256 of bytes that arrive in pieces, computed on a worker thread so the
- * thread that receives them (an SFTP download decrypting packets) does not
- * also spend ~0.9 s per GiB hashing. Pieces are handed over, not copied: a
+ * sha256 on a worker thread, of a file or of bytes that arrive in pieces, so
+ * the thread that moves them (an SFTP transfer encrypting or decrypting
+ * packets) does not also spend ~0.9 s per GiB hashing. Pieces are handed over, not copied: a
  * piece's memory belongs to the hasher once given (the caller must be done
  * with it), and they travel in batches of a few MiB to keep messages rare.
  */
@@ -10,9 +10,27 @@ import { Worker } from "node:worker_threads";
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const crypto = require("node:crypto");
+const fs = require("node:fs");
 const hashes = new Map();
-parentPort.on("message", ({ id, op, pieces }) => {
-  if (op === "update") {
+function hashFile(file) {
+  const hash = crypto.createHash("sha256");
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  const fd = fs.openSync(file, "r");
+  try {
+    for (let n; (n = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+parentPort.on("message", ({ id, op, pieces, file }) => {
+  if (op === "file") {
+    try {
+      parentPort.postMessage({ id, hex: hashFile(file) });
+    } catch (error) {
+      parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
+    }
+  } else if (op === "update") {
     let hash = hashes.get(id);
     if (!hash) hashes.set(id, (hash = crypto.createHash("sha256")));
     for (const { buffer, length } of pieces) hash.update(new Uint8Array(buffer, 0, length));
@@ -34,21 +52,45 @@ const BATCH_BYTES = 4 * 1024 * 1024;
 
 let worker: Worker | undefined;
 let nextId = 0;
-const waiting = new Map<number, (hex: string) => void>();
+const waiting = new Map<number, { resolve: (hex: string) => void; reject: (error: Error) => void }>();
 const owners = new Map<number, (buffer: ArrayBuffer) => void>();
+
+interface Answer {
+  id: number;
+  hex?: string;
+  returned?: ArrayBuffer[];
+  error?: { message: string; code?: string };
+}
+
+function ask(request: Record<string, unknown>, id: number): Promise<string> {
+  const target = hashWorker();
+  target.ref();
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    target.postMessage({ ...request, id });
+  });
+}
+
+/** sha256 of a whole file, read and hashed on the worker thread. */
+export function sha256File(file: string): Promise<string> {
+  return ask({ op: "file", file }, nextId++);
+}
 
 function hashWorker(): Worker {
   if (worker) return worker;
   const created = new Worker(WORKER_SOURCE, { eval: true });
   created.unref();
-  created.on("message", ({ id, hex, returned }: { id: number; hex?: string; returned?: ArrayBuffer[] }) => {
+  created.on("message", (message: Answer) => {
+    const { id, hex, returned, error } = message;
     if (returned) {
       const owner = owners.get(id);
       for (const buffer of owner ? returned : []) owner?.(buffer);
       return;
     }
-    waiting.get(id)?.(hex ?? "");
+    const waiter = waiting.get(id);
     waiting.delete(id);
+    if (error) waiter?.reject(Object.assign(new Error(error.message), { code: error.code }));
+    else waiter?.resolve(hex ?? "");
     owners.delete(id);
     // Idle: must not keep the process alive.
     if (waiting.size === 0) created.unref();
@@ -86,12 +128,7 @@ export class WorkerSha256 {
 
   digest(): Promise<string> {
     this.send();
-    const target = hashWorker();
-    target.ref();
-    return new Promise((resolve) => {
-      waiting.set(this.id, resolve);
-      target.postMessage({ id: this.id, op: "digest" });
-    });
+    return ask({ op: "digest" }, this.id);
   }
 
   /** Forgets the bytes given so far (the transfer failed). */

@@ -14,6 +14,7 @@ import { connect, type Socket } from "node:net";
 import type { SFTPWrapper } from "ssh2";
 import type SftpClient from "ssh2-sftp-client";
 import { ProviderError } from "../../lib/errors.js";
+import { sha256File } from "../../lib/fs/hasher.js";
 import type { SftpSettings } from "../../lib/settings/schema.js";
 import type {
   ActiveCheck,
@@ -67,13 +68,6 @@ const FAST = { concurrency: 16, chunkSize: 261120 };
 
 /** Each client's raw ssh2 SFTP session, for the requests ssh2-sftp-client does not expose (pipelinedGet). */
 const sessions = new WeakMap<SftpClient, SFTPWrapper>();
-
-async function sha256Of(file: string): Promise<string> {
-  const digest = createHash("sha256");
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }))
-    digest.update(chunk as Buffer);
-  return digest.digest("hex");
-}
 
 class SftpProvider implements SiteProvider {
   readonly kind = "sftp";
@@ -227,7 +221,7 @@ class SftpProvider implements SiteProvider {
     // SSH's MAC protects the bytes in flight, so the source's hash is the hash of what the server wrote.
     // Hashed while it uploads: both read the same file, so the hash costs little extra wall time.
     const [hash] = await Promise.all([
-      options.hash === "sha256" ? sha256Of(local) : Promise.resolve(undefined),
+      options.hash === "sha256" ? sha256File(local) : Promise.resolve(undefined),
       this.transfer("upload", remote, options, (client, step) =>
         client.fastPut(local, remote, { step, ...FAST }),
       ),
