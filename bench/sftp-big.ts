@@ -10,7 +10,9 @@
  *   `rename()` into place, `close()`; `download()` to a temp name, `fs.rename`,
  *   `close()`. What the engine asks of the provider, without the engine.
  * - transfer: the engine's transfer path (`transferOnce` of lib/engine/transfer.ts:
- *   mkdirs, upload with the sha256 asked for, stat, rename), with a fresh provider.
+ *   mkdirs, upload with the sha256 asked for, stat, rename; for a download the
+ *   verified temporary file is then flushed and renamed by `placeDownloads`),
+ *   with a fresh provider.
  * - engine: one `SyncEngine.runPass()` (fresh home, the file registered, the SFTP
  *   site remote): planning, claims, connection check, transfer, state writes.
  *
@@ -43,7 +45,7 @@ import {
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { SyncEngine } from "../lib/engine/engine.js";
-import { transferOnce } from "../lib/engine/transfer.js";
+import { placeDownloads, transferOnce } from "../lib/engine/transfer.js";
 import type { FileJob } from "../lib/engine/types.js";
 import { SyncStatus } from "../lib/store/status.js";
 import { createProvider } from "../providers/registry.js";
@@ -216,10 +218,11 @@ const transfer: Contender = {
   down: async (c) => {
     const start = performance.now();
     const p = providerFor(c.server, c.seedRoot);
-    await transferOnce(jobFor(c, "download", c.target, c.seedRoot), {
-      remoteProvider: p,
-      onProgress: () => {},
-    });
+    const job = jobFor(c, "download", c.target, c.seedRoot);
+    const moved = await transferOnce(job, { remoteProvider: p, onProgress: () => {} });
+    // A download is verified under its temporary name; the engine flushes and places it after.
+    const [problem] = await placeDownloads([{ temp: moved.temp as string, final: job.localPath }]);
+    if (problem) throw new Error(problem);
     await p.close?.();
     const t = seconds(start);
     checkSize(path.join(c.target, c.file.relPath), c.file.size);
