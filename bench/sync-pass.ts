@@ -6,14 +6,14 @@
  * (`sync`) before every timed run. Only the pass / the copy command is timed.
  *
  *   node dist-bench/bench/sync-pass.js [--sizes 1000,4000,10000] [--runs 3] [--file-size 16384]
- *                                      [--only engine,cp,rclone8,rclone] [--smoke]
+ *                                      [--only engine,cp,rclone16,rclone] [--smoke]
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { SyncEngine } from "../lib/engine/engine.js";
+import { DEFAULT_CONCURRENCY, SyncEngine } from "../lib/engine/engine.js";
 import { SyncStatus } from "../lib/store/status.js";
 import { startProfile } from "./profile.js";
 import {
@@ -32,7 +32,7 @@ import {
   writeSourceTree,
 } from "./studio.js";
 
-const CONCURRENCY = 8;
+const CONCURRENCY = DEFAULT_CONCURRENCY;
 /** local_drive's batch limit: a pass takes at most 50 representations. */
 const REPRESENTATIONS = 50;
 
@@ -134,7 +134,7 @@ const contenders: Record<string, Contender> = {
   cp: command("cp", ["cp", "-r"]),
   ...(rcloneInstalled
     ? {
-        rclone8: command("rclone8", [...rclone, "--transfers", String(CONCURRENCY)]),
+        rclone16: command("rclone16", [...rclone, "--transfers", String(CONCURRENCY)]),
         rclone: command("rclone", rclone),
       }
     : {}),
@@ -175,10 +175,10 @@ try {
       tree.flat().length,
       secs("engine"),
       secs("cp"),
-      secs("rclone8"),
+      secs("rclone16"),
       secs("rclone"),
       ratio("cp"),
-      ratio("rclone8"),
+      ratio("rclone16"),
       ratio("rclone"),
       e ? (tree.flat().length / e).toFixed(0) : "-",
     ]);
@@ -198,10 +198,10 @@ console.log(
       "files",
       "engine s",
       "cp s",
-      "rclone --transfers 8 s",
+      `rclone --transfers ${CONCURRENCY} s`,
       "rclone (defaults) s",
       "engine/cp",
-      "engine/rclone8",
+      `engine/rclone${CONCURRENCY}`,
       "engine/rclone",
       "engine files/s",
     ],

@@ -20,13 +20,21 @@ import { StateRecorder } from "./recorder.js";
 import { runJobs } from "./runner.js";
 import type { Direction, EngineEvent, EngineListener, FileJob, PassReport, ProjectReport } from "./types.js";
 
+/**
+ * Files moved at once. A slot stays taken while its representation's files
+ * are flushed to disk (that wait is the backpressure that keeps each flush
+ * small), so there are more slots than a copy alone would need: 16 moved
+ * 10,000 small files 25-30% faster than 8, measured in bench/sync-pass.ts.
+ */
+export const DEFAULT_CONCURRENCY = 16;
+
 export interface EngineOptions {
   store: Store;
   settings: Settings;
   /** This process's own site: the workstation's site id, or the site a service runs for. */
   ownSite: string;
   platform: Platform;
-  /** Files transferred at once (default 8). */
+  /** Files transferred at once (default DEFAULT_CONCURRENCY). */
   concurrency?: number;
   retryBaseMs?: number;
   /** How long a claim lives without a heartbeat (default 30 s). */
@@ -42,7 +50,7 @@ export class SyncEngine {
 
   constructor(readonly options: EngineOptions) {
     this.owner = `${os.hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`;
-    this.concurrency = options.concurrency ?? 8;
+    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.baseMs = options.retryBaseMs ?? retryBaseMs();
     this.leaseMs = options.leaseMs ?? 30_000;
   }
