@@ -1,14 +1,13 @@
 /**
  * The `sftp` provider (ssh2-sftp-client): a studio's storage exposed over
- * SFTP, e.g. to freelancers. Uploads and downloads use fastPut/fastGet
- * (parallel reads; `put` with a read stream measured ~30x slower); host keys
+ * SFTP, e.g. to freelancers. Uploads use fastPut, downloads the same
+ * pipelining in download.ts, hashing on the way (`put` with a read stream
+ * measured ~30x slower); host keys
  * are checked against known_hosts; a pool of connections moves a batch in
  * parallel. Paths are POSIX paths on the server. ssh2 is loaded on the first
  * connection, so registering the provider costs nothing at start-up.
  */
-import { createHash } from "node:crypto";
 import type { EventEmitter } from "node:events";
-import { createReadStream } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import type { SFTPWrapper } from "ssh2";
