@@ -52,7 +52,6 @@ import { createProvider } from "../providers/registry.js";
 import { startProfile } from "./profile.js";
 import {
   type BenchSshd,
-  chooseProviderAuth,
   chown,
   openSftpStudio,
   opensshSftp,
@@ -373,7 +372,6 @@ function writeBig(root: string, size: number): SourceFile {
 }
 
 console.error(`sftp-big: ${osInfo()}; sizes ${sizes.join(", ")} MiB, ${runs} run(s), ${names.join(", ")}`);
-const auth = await chooseProviderAuth();
 await patchSsh2();
 const server = await startBenchSshd();
 const base = tempDir("bench-sftp-big");
@@ -478,7 +476,7 @@ console.log(
 );
 if (connectTable)
   console.log(
-    `\nConnecting alone (sftp -b with "pwd"; createProvider + isActive() + close()), median of 5; sitesync logs in by ${auth}:\n${connectTable}`,
+    `\nConnecting alone (sftp -b with "pwd"; createProvider + isActive() + close()), median of 5; every client logs in with the same key:\n${connectTable}`,
   );
 console.log(`\nraw times (s): ${JSON.stringify(allTimes)}`);
 if (smoke) console.log("sftp-big smoke: OK");

@@ -237,39 +237,15 @@ export async function startBenchSshd(): Promise<BenchSshd> {
   };
 }
 
-/**
- * Whether the provider can log in with `sftp_key` when run by plain Node:
- * providers/sftp/auth.ts reads `utils` as a named export of the CommonJS
- * package ssh2 (`const { utils } = await import("ssh2")`), which Node's ESM
- * loader does not expose (only `default.utils`), so key logins fail with
- * "Cannot read properties of undefined (reading 'parseKey')" outside vitest.
- * When so, the benchmarks log the provider in with a password instead (and
- * say so); OpenSSH and rclone use the key either way.
- */
-export async function providerKeyAuthWorks(): Promise<boolean> {
-  const ssh2 = (await import("ssh2")) as { utils?: unknown };
-  return ssh2.utils !== undefined;
-}
-
-let keyAuth = true;
-export async function chooseProviderAuth(): Promise<"key" | "password"> {
-  keyAuth = await providerKeyAuthWorks();
-  if (!keyAuth)
-    console.error(
-      'NOTICE: the sftp provider cannot use sftp_key under plain Node (auth.ts: `const { utils } = await import("ssh2")` ' +
-        "is undefined); sitesync logs in with sftp_pass in this run, OpenSSH and rclone with the key",
-    );
-  return keyAuth ? "key" : "password";
-}
-
 /** The sftp block of the SFTP site, as settings hold it (strict host key checking). */
 export function sftpConfig(server: BenchSshd, root: string, connections?: number) {
   return {
     sftp_host: server.host,
     sftp_port: server.port,
     sftp_user: server.user,
-    sftp_pass: keyAuth ? "" : server.password,
-    sftp_key: { linux: keyAuth ? [server.keyPath] : [], windows: [], darwin: [] },
+    // The same key OpenSSH and rclone log in with.
+    sftp_pass: "",
+    sftp_key: { linux: [server.keyPath], windows: [], darwin: [] },
     sftp_key_pass: "",
     roots: root,
     host_key_checking: "yes" as const,

@@ -35,7 +35,6 @@ import { SyncStatus } from "../lib/store/status.js";
 import { createProvider } from "../providers/registry.js";
 import {
   type BenchSshd,
-  chooseProviderAuth,
   openSftpStudio,
   opensshSftp,
   osInfo,
@@ -267,9 +266,8 @@ async function profiled(work: () => Promise<void>): Promise<{
   return { requests, methods };
 }
 
-const auth = await chooseProviderAuth();
 console.error(
-  `sftp-many: ${osInfo()}; ${sizes.join(", ")} files of ${fileSize} B, ${runs} run(s), ${names.join(", ")}; sitesync logs in by ${auth}`,
+  `sftp-many: ${osInfo()}; ${sizes.join(", ")} files of ${fileSize} B, ${runs} run(s), ${names.join(", ")}; every client logs in with the same key`,
 );
 const server = await startBenchSshd();
 const base = tempDir("bench-sftp-many");
