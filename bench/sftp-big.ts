@@ -460,7 +460,7 @@ try {
     }
   }
 } finally {
-  server.stop();
+  await server.stop();
   removeDir(base);
 }
 

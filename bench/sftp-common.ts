@@ -1,27 +1,16 @@
 /**
  * Shared parts of the SFTP benchmarks (`sftp-big.ts`, `sftp-many.ts`): a
- * private OpenSSH sshd on 127.0.0.1 with key authentication (the approach of
- * test/helpers/sshd.ts, trimmed: one server, no password logins to test, no
- * restarts), a studio home whose remote site is that server, a catalog
+ * private OpenSSH sshd on 127.0.0.1, started by the tests' own harness
+ * (test/helpers/sshd.ts) and logged into with its key, a studio home whose remote site is that server, a catalog
  * registered for uploads or downloads, the OpenSSH `sftp` and `rclone`
  * command lines for the same server, and a wait for an idle CPU before each
  * timed run (the machine is shared).
  *
  * Needs root (sshd privilege separation, useradd) and Debian's openssh-server.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import {
-  chmodSync,
-  chownSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import net from "node:net";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import type net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { loadDefaultAnatomy } from "../lib/anatomy/index.js";
@@ -29,14 +18,13 @@ import { type Context, openContext } from "../lib/context.js";
 import { newId } from "../lib/store/ids.js";
 import { SyncStatus } from "../lib/store/status.js";
 import type { RepresentationFile } from "../lib/store/types.js";
-import { PROJECT, SITE_ID, type SourceFile, tempDir } from "./studio.js";
+import { startSshd } from "../test/helpers/sshd.js";
+import { PROJECT, SITE_ID, type SourceFile } from "./studio.js";
 
-const SSHD = "/usr/sbin/sshd";
 export const HOST = "127.0.0.1";
 /** The SFTP site's name in the bench settings. */
 export const VENDOR = "vendor";
 const FOLDER = "/assets/characters/hero";
-const MARKER = "sitesync-bench-sftp pid=";
 
 export interface BenchSshd {
   host: string;
@@ -54,186 +42,39 @@ export interface BenchSshd {
   logFile: string;
   /** How many logins sshd accepted so far (from its log). */
   logins(): number;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
-let running: { child: ChildProcess; user: string; dir: string } | undefined;
-function cleanup(): void {
-  if (!running) return;
-  // Per-connection sshd processes call setsid(): find them by parent pid, kill them by pid.
-  for (const pid of descendants(running.child.pid ?? -1)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  running.child.kill("SIGKILL");
-  spawnSync("userdel", ["-f", running.user], { stdio: "ignore" });
-  rmSync(running.dir, { recursive: true, force: true });
-  running = undefined;
-}
-process.on("exit", cleanup);
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
-
-/** All processes below pid, from /proc's parent links. */
-function descendants(pid: number): number[] {
-  const parent = new Map<number, number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      // exited while we looked
-    }
-  }
-  const found: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const p = queue.shift();
-    for (const [child, ppid] of parent) {
-      if (ppid === p) {
-        found.push(child);
-        queue.push(child);
-      }
-    }
-  }
-  return found;
-}
-
-function run(cmd: string, args: string[], input?: string): string {
-  const result = spawnSync(cmd, args, { input: input ?? "", encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`${cmd} exited ${result.status}: ${result.stderr.trim()}`);
-  return result.stdout;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function banner(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, HOST);
-    let data = "";
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2000, () => done(false));
-    socket.on("data", (d) => {
-      data += d;
-      if (data.includes("SSH-2.0-")) done(true);
-    });
-    socket.on("error", () => done(false));
-    socket.on("close", () => done(false));
-  });
-}
-
-/** Starts sshd on a free 127.0.0.1 port for a fresh user; resolves once it sends its banner. */
+/**
+ * Starts sshd on a free 127.0.0.1 port for a fresh user, with the harness the
+ * SFTP tests use (test/helpers/sshd.ts), and writes a known_hosts file for it.
+ */
 export async function startBenchSshd(): Promise<BenchSshd> {
   if (process.getuid?.() !== 0) throw new Error("the SFTP benchmarks must run as root (sshd, useradd)");
-  // Users left by a killed benchmark run.
-  for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
-    const [name, , , , gecos = ""] = line.split(":");
-    if (!name || !gecos.startsWith(MARKER)) continue;
-    const pid = Number(gecos.slice(MARKER.length));
-    let alive = true;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      alive = false;
-    }
-    if (!alive) spawnSync("userdel", ["-f", name], { stdio: "ignore" });
-  }
-  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-  const dir = tempDir("sshd");
-  chmodSync(dir, 0o711);
-  const f = (name: string) => path.join(dir, name);
-  const user = `ssbench-${randomBytes(3).toString("hex")}`;
-  const home = f("home");
-  run("useradd", ["-m", "-d", home, "-s", "/bin/sh", "-c", `${MARKER}${process.pid}`, user]);
-  // Unlocks the account: sshd refuses even key logins to a locked account without PAM.
-  const password = randomBytes(12).toString("base64url");
-  run("chpasswd", [], `${user}:${password}\n`);
-  const { uid, gid } = statSync(home);
-  const root = path.join(home, "root");
-  mkdirSync(root);
-  chownSync(root, uid, gid);
-  const keyPath = f("id_ed25519");
-  const hostKey = f("ssh_host_ed25519_key");
-  run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", keyPath]);
-  run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "", "-f", hostKey]);
-  const authorizedKeys = f("authorized_keys");
-  writeFileSync(authorizedKeys, readFileSync(`${keyPath}.pub`));
-  chmodSync(authorizedKeys, 0o644);
-  const port = await freePort();
-  const knownHosts = f("known_hosts");
-  const hostPub = readFileSync(`${hostKey}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
-  writeFileSync(knownHosts, `[${HOST}]:${port} ${hostPub}\n`);
-  const logFile = f("sshd.log");
-  const config = [
-    `ListenAddress ${HOST}:${port}`,
-    `HostKey ${hostKey}`,
-    `PidFile ${f("sshd.pid")}`,
-    "LogLevel VERBOSE",
-    "UsePAM no",
-    "PasswordAuthentication yes",
-    "KbdInteractiveAuthentication no",
-    "PubkeyAuthentication yes",
-    `AuthorizedKeysFile ${authorizedKeys}`,
-    "StrictModes no",
-    `AllowUsers ${user}`,
-    "PermitRootLogin no",
-    "Subsystem sftp internal-sftp",
-    "MaxStartups 64:30:128",
-    "MaxSessions 64",
-    "UseDNS no",
-    "PrintMotd no",
-    "X11Forwarding no",
-  ];
-  writeFileSync(f("sshd_config"), `${config.join("\n")}\n`);
-  const child = spawn(SSHD, ["-D", "-E", logFile, "-f", f("sshd_config")], { stdio: "ignore" });
-  running = { child, user, dir };
-  const deadline = Date.now() + 15_000;
-  while (!(await banner(port))) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      const log = (() => {
-        try {
-          return readFileSync(logFile, "utf8");
-        } catch {
-          return "";
-        }
-      })();
-      cleanup();
-      throw new Error(`sshd did not start on ${HOST}:${port}\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  const server = await startSshd();
+  const knownHosts = path.join(server.dir, "bench_known_hosts");
+  writeFileSync(knownHosts, `${server.knownHostsLine}\n`);
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= server.stop();
+    return stopping;
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => void stop().finally(() => process.exit(130)));
   }
   return {
-    host: HOST,
-    port,
-    user,
-    password,
-    keyPath,
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    keyPath: server.keyPath,
     knownHosts,
-    root,
-    dir,
-    logFile,
-    logins: () => (readFileSync(logFile, "utf8").match(/Accepted (publickey|password) for/g) ?? []).length,
-    stop: cleanup,
+    root: server.root,
+    dir: server.dir,
+    logFile: server.logFile,
+    logins: () =>
+      (readFileSync(server.logFile, "utf8").match(/Accepted (publickey|password) for/g) ?? []).length,
+    stop,
   };
 }
 

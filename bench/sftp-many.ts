@@ -347,7 +347,7 @@ try {
     ]);
   }
 } finally {
-  server.stop();
+  await server.stop();
   removeDir(base);
 }
 
