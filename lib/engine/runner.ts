@@ -6,7 +6,7 @@
 import path from "node:path";
 import pLimit from "p-limit";
 import { ProviderError } from "../errors.js";
-import { fsyncDirs } from "../fs/atomic-copy.js";
+import { flushFolders } from "../fs/durable.js";
 import { backoffMs, delay } from "./backoff.js";
 import type { StateRecorder } from "./recorder.js";
 import { clearStaleTemps, placeDownloads, type TransferContext, transferOnce } from "./transfer.js";
@@ -81,7 +81,7 @@ async function settle(attempts: Attempt[]): Promise<FileOutcome[]> {
     return { status: "failed", job, retries: job.retries + 1, message: `${problem} (not retried)` };
   });
   const landed = outcomes.filter((o) => o.status === "ok" && o.job.direction === "download");
-  await fsyncDirs(landed.map((o) => path.dirname(o.job.localPath)));
+  await flushFolders(landed.map((o) => path.dirname(o.job.localPath)));
   return outcomes;
 }
 

@@ -12,30 +12,10 @@ import pLimit from "p-limit";
 import type { TransferOptions, TransferResult } from "../../providers/provider.js";
 import { PathError, ProviderError } from "../errors.js";
 import { copySmallFile } from "./copy-workers.js";
-import { flushFiles } from "./durable.js";
+import { flushFiles, flushFolders } from "./durable.js";
 
 /** Large chunks: fewer syscalls and progress calls per file; artists wait on these copies. */
 export const CHUNK = 1024 * 1024;
-
-/**
- * Makes renames in these folders durable: fsync of a folder commits the new
- * names in it (a file fsynced and renamed can otherwise lose its name on a
- * power cut). Folders are synced once each; file systems that cannot (Windows)
- * are skipped.
- */
-export async function fsyncDirs(dirs: Iterable<string>): Promise<void> {
-  for (const dir of new Set(dirs)) {
-    let handle: FileHandle | undefined;
-    try {
-      handle = await open(dir, "r");
-      await handle.sync();
-    } catch {
-      // Not supported here (EISDIR/EPERM on some platforms): the rename itself is still atomic.
-    } finally {
-      await handle?.close().catch(() => undefined);
-    }
-  }
-}
 
 /**
  * Copies files already on this machine and already verified (a site's copies
@@ -77,7 +57,7 @@ export async function cloneFilesAtomic(groups: { source: string; target: string 
         ),
       );
     }
-    await fsyncDirs(copies.map((c) => path.dirname(c.target)));
+    await flushFolders(copies.map((c) => path.dirname(c.target)));
   } finally {
     await Promise.all([...temps.values()].map(unlinkQuietly));
   }

@@ -13,7 +13,7 @@
  * the main thread per flush here, more than the fsyncs it saves).
  */
 import { type ChildProcessByStdio, spawn } from "node:child_process";
-import { stat } from "node:fs/promises";
+import { type FileHandle, open, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { type BatchErrors, fsyncFiles } from "./copy-workers.js";
@@ -123,6 +123,34 @@ function flushDevice(dev: number, dir: string): Promise<void> {
   return flusher.next;
 }
 
+/** The file system (st_dev) of each folder, one folder named per device. */
+async function devicesOf(dirs: Iterable<string>): Promise<Map<number, string>> {
+  const devices = new Map<number, string>();
+  for (const dir of new Set(dirs)) {
+    const { dev } = await stat(dir);
+    if (!devices.has(dev)) devices.set(dev, dir);
+  }
+  return devices;
+}
+
+/**
+ * Makes the names just created or renamed in these folders durable: the
+ * shared syncfs where it works, an fsync of each folder otherwise.
+ */
+export async function flushFolders(dirs: string[]): Promise<void> {
+  if (dirs.length === 0) return;
+  if (syncfsWorks) {
+    try {
+      const devices = await devicesOf(dirs);
+      await Promise.all([...devices].map(([dev, dir]) => flushDevice(dev, dir)));
+      return;
+    } catch {
+      syncfsWorks = false;
+    }
+  }
+  await fsyncDirs(dirs);
+}
+
 /**
  * Makes the contents of these written files durable. Resolves with one entry
  * per file: null when it is on disk, else the error that prevented it.
@@ -131,12 +159,7 @@ export async function flushFiles(files: string[]): Promise<BatchErrors> {
   if (files.length === 0) return [];
   if (syncfsWorks) {
     try {
-      const dirs = [...new Set(files.map((f) => path.dirname(f)))];
-      const devices = new Map<number, string>();
-      for (const dir of dirs) {
-        const { dev } = await stat(dir);
-        if (!devices.has(dev)) devices.set(dev, dir);
-      }
+      const devices = await devicesOf(files.map((f) => path.dirname(f)));
       await Promise.all([...devices].map(([dev, dir]) => flushDevice(dev, dir)));
       return files.map(() => null);
     } catch {
@@ -146,4 +169,24 @@ export async function flushFiles(files: string[]): Promise<BatchErrors> {
     }
   }
   return fsyncFiles(files);
+}
+
+/**
+ * Makes renames in these folders durable: fsync of a folder commits the new
+ * names in it (a file fsynced and renamed can otherwise lose its name on a
+ * power cut). Folders are synced once each; file systems that cannot (Windows)
+ * are skipped.
+ */
+async function fsyncDirs(dirs: Iterable<string>): Promise<void> {
+  for (const dir of new Set(dirs)) {
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(dir, "r");
+      await handle.sync();
+    } catch {
+      // Not supported here (EISDIR/EPERM on some platforms): the rename itself is still atomic.
+    } finally {
+      await handle?.close().catch(() => undefined);
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { tempDir } from "../helpers/tmp.js";
@@ -45,17 +45,30 @@ describe.runIf(process.platform === "linux")("flushing written files to disk", (
     expect(calls[0]).toBe(`-f -- ${dir}`);
   });
 
+  it("makes new names durable with the same shared syncfs, once per file system", async () => {
+    const { log } = wrapSync(false);
+    const { flushFolders } = await freshDurable();
+    const dir = tempDir();
+    mkdirSync(path.join(dir, "a"));
+    mkdirSync(path.join(dir, "b"));
+    await flushFolders([path.join(dir, "a"), path.join(dir, "b"), path.join(dir, "a")]);
+    expect(readFileSync(log, "utf8").trim().split("\n")).toEqual([`-f -- ${path.join(dir, "a")}`]);
+    await flushFolders([]);
+    expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(1);
+  });
+
   it("falls back to fsync per file when sync -f fails, reporting each file's own error", async () => {
     const { log } = wrapSync(true);
-    const { flushFiles } = await freshDurable();
+    const { flushFiles, flushFolders } = await freshDurable();
     const dir = tempDir();
     writeFileSync(path.join(dir, "here"), "x");
     const results = await flushFiles([path.join(dir, "here"), path.join(dir, "gone")]);
     expect(results[0]).toBeNull();
     expect(results[1]).toMatchObject({ code: "ENOENT" });
     expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(1);
-    // Not tried again once it failed.
+    // Not tried again once it failed; folders are then fsynced one by one.
     await flushFiles([path.join(dir, "here")]);
+    await expect(flushFolders([dir])).resolves.toBeUndefined();
     expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(1);
   });
 });
