@@ -317,6 +317,28 @@ describe("local_drive file operations", () => {
     expect(await drive.upload(src, path.join(tmp, "h-dst2.bin"))).toEqual({ size: 3 });
   });
 
+  it("hashes a file of several chunks on the way, with and without a temporary name of its own", async () => {
+    const src = path.join(tmp, "big-src.bin");
+    const data = randomBytes(3 * 1024 * 1024 + 123);
+    await fsp.writeFile(src, data);
+    const expected = createHash("sha256").update(data).digest("hex");
+    for (const [name, options] of [
+      ["big-a.bin", {}],
+      ["big-b.bin", { direct: true, deferSync: true, sizeHint: data.length }],
+    ] as const) {
+      const progress: number[] = [];
+      const result = await drive.download(src, path.join(tmp, name), {
+        ...options,
+        hash: "sha256",
+        onProgress: (done) => progress.push(done),
+      });
+      expect(result).toEqual({ size: data.length, hash: expected });
+      expect((await fsp.readFile(path.join(tmp, name))).equals(data)).toBe(true);
+      expect(progress.length).toBeGreaterThanOrEqual(4);
+      expect(progress.at(-1)).toBe(data.length);
+    }
+  });
+
   it("hashes with sha256 only, and fails for a missing file", async () => {
     const file = path.join(tmp, "h.txt");
     await fsp.writeFile(file, "abc");
