@@ -4,12 +4,9 @@
  * same operation here, a file copy, and both go through `copyFileAtomic`
  * (lib/fs/atomic-copy.ts).
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import {
-  CHUNK,
   codeOf,
   copyFileAtomic,
   ensureDir,
@@ -17,6 +14,7 @@ import {
   providerError,
   requireAbsolute,
 } from "../lib/fs/atomic-copy.js";
+import { sha256File } from "../lib/fs/hasher.js";
 import type {
   ActiveCheck,
   FileStat,
@@ -123,13 +121,10 @@ class LocalDriveProvider implements SiteProvider {
   async hash(p: string, algorithm: string): Promise<string | null> {
     requireAbsolute(p, "path");
     if (!this.capabilities.hashes.includes(algorithm)) return null;
-    const digest = createHash(algorithm);
-    try {
-      for await (const chunk of createReadStream(p, { highWaterMark: CHUNK })) digest.update(chunk as Buffer);
-    } catch (error) {
+    // Read and hashed on the hash worker, off the thread that runs the transfers.
+    return sha256File(p).catch((error: unknown) => {
       throw providerError(error, "hash", p);
-    }
-    return digest.digest("hex");
+    });
   }
 }
 

@@ -15,7 +15,7 @@ import { flushFiles, flushFolders } from "./durable.js";
 import { WorkerSha256 } from "./hasher.js";
 
 /** Large chunks: fewer syscalls and progress calls per file; artists wait on these copies. */
-export const CHUNK = 1024 * 1024;
+const CHUNK = 1024 * 1024;
 
 /**
  * Copies files already on this machine and already verified (a site's copies

@@ -123,14 +123,26 @@ function flushDevice(dev: number, dir: string): Promise<void> {
   return flusher.next;
 }
 
-/** The file system (st_dev) of each folder, one folder named per device. */
-async function devicesOf(dirs: Iterable<string>): Promise<Map<number, string>> {
-  const devices = new Map<number, string>();
-  for (const dir of new Set(dirs)) {
-    const { dev } = await stat(dir);
-    if (!devices.has(dev)) devices.set(dev, dir);
+/**
+ * One shared syncfs per file system holding these folders. False when syncfs
+ * is not available here or failed: the caller then fsyncs one by one, and so
+ * does every later call (no `sync -f` in old coreutils or BusyBox).
+ */
+async function syncfsOf(dirs: string[]): Promise<boolean> {
+  if (!syncfsWorks) return false;
+  try {
+    // One folder named per file system (st_dev).
+    const devices = new Map<number, string>();
+    for (const dir of new Set(dirs)) {
+      const { dev } = await stat(dir);
+      if (!devices.has(dev)) devices.set(dev, dir);
+    }
+    await Promise.all([...devices].map(([dev, dir]) => flushDevice(dev, dir)));
+    return true;
+  } catch {
+    syncfsWorks = false;
+    return false;
   }
-  return devices;
 }
 
 /**
@@ -139,16 +151,7 @@ async function devicesOf(dirs: Iterable<string>): Promise<Map<number, string>> {
  */
 export async function flushFolders(dirs: string[]): Promise<void> {
   if (dirs.length === 0) return;
-  if (syncfsWorks) {
-    try {
-      const devices = await devicesOf(dirs);
-      await Promise.all([...devices].map(([dev, dir]) => flushDevice(dev, dir)));
-      return;
-    } catch {
-      syncfsWorks = false;
-    }
-  }
-  await fsyncDirs(dirs);
+  if (!(await syncfsOf(dirs))) await fsyncDirs(dirs);
 }
 
 /**
@@ -157,17 +160,8 @@ export async function flushFolders(dirs: string[]): Promise<void> {
  */
 export async function flushFiles(files: string[]): Promise<BatchErrors> {
   if (files.length === 0) return [];
-  if (syncfsWorks) {
-    try {
-      const devices = await devicesOf(files.map((f) => path.dirname(f)));
-      await Promise.all([...devices].map(([dev, dir]) => flushDevice(dev, dir)));
-      return files.map(() => null);
-    } catch {
-      // No `sync -f` here (old coreutils, BusyBox) or it failed: fsync each file instead, which
-      // reports a real I/O error against the file it concerns.
-      syncfsWorks = false;
-    }
-  }
+  if (await syncfsOf(files.map((f) => path.dirname(f)))) return files.map(() => null);
+  // fsync of each file reports a real I/O error against the file it concerns.
   return fsyncFiles(files);
 }
 
