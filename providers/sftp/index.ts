@@ -29,6 +29,7 @@ import { type Credentials, loadCredentials } from "./auth.js";
 import { pipelinedGet } from "./download.js";
 import { sftpError } from "./errors.js";
 import { defaultKnownHosts, describeRefusal, type HostKeyOutcome, hostVerifier } from "./hostkey.js";
+import { type PushTarget, reuseSplitPacketBuffer } from "./packet-buffer.js";
 import { SftpPool } from "./pool.js";
 import { sftpWarn } from "./warnings.js";
 
@@ -128,6 +129,8 @@ class SftpProvider implements SiteProvider {
         }),
         ...this.credentials,
       });
+      // ssh2's typings leave out `push`, the method that takes each SSH packet's data.
+      reuseSplitPacketBuffer(session as unknown as PushTarget);
       sessions.set(client, session);
     } catch (error) {
       await client.end().catch(() => undefined);
@@ -236,11 +239,6 @@ class SftpProvider implements SiteProvider {
     await this.transfer("download", remote, options, async (client, step) => {
       const session = sessions.get(client);
       if (!session) throw new Error("sftp: no SFTP session on this connection");
-      if (process.env.FASTGET) {
-        await client.fastGet(remote, local, { step, ...FAST });
-        result = {};
-        return;
-      }
       const got = await pipelinedGet(session, remote, local, {
         ...FAST,
         hash: options.hash === "sha256",
