@@ -37,6 +37,7 @@ import {
   copyFileSync,
   mkdirSync,
   openSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -49,6 +50,7 @@ import { placeDownloads, transferOnce } from "../lib/engine/transfer.js";
 import type { FileJob } from "../lib/engine/types.js";
 import { SyncStatus } from "../lib/store/status.js";
 import { createProvider } from "../providers/registry.js";
+import { cpuSince, cpuTimes } from "./cpu.js";
 import { startProfile } from "./profile.js";
 import {
   type BenchSshd,
@@ -248,8 +250,10 @@ async function enginePass(c: Case, direction: "upload" | "download"): Promise<nu
     });
     await settle();
     const start = performance.now();
+    const profiler = direction === "download" ? await startProfile() : undefined;
     const report = await engine.runPass({ projects: [PROJECT] });
     const t = seconds(start);
+    await profiler?.stop();
     const project = report.projects[0];
     if (project?.skipped) throw new Error(`engine skipped the project: ${project.skipped}`);
     const failed = project?.outcomes.filter((o) => o.status !== "ok") ?? [];
@@ -427,13 +431,17 @@ try {
           const contender = contenders[name] as Contender;
           let busy = 0;
           if (!name.startsWith("engine")) busy = await settle(); // the engine settles after its setup
+          const sshdPid = Number(readFileSync(path.join(server.dir, "sshd.pid"), "utf8"));
+          const [cpu0, sshd0] = [cpuTimes(), cpuTimes(sshdPid)];
           const t = await contender[direction](c);
+          const [cpu, sshd] = [cpuSince(cpu0), cpuSince(sshd0, sshdPid)];
           const key = `${name} ${direction}`;
           times[key] ??= [];
           times[key].push(t);
           console.error(
             `${mib} MiB run ${run + 1}/${runs}: ${key} ${t.toFixed(2)} s (${(size / MiB / t).toFixed(0)} MiB/s)` +
-              (!name.startsWith("engine") ? ` [cpu ${(busy * 100).toFixed(0)}% before]` : ""),
+              (!name.startsWith("engine") ? ` [cpu ${(busy * 100).toFixed(0)}% before]` : "") +
+              ` cpu s: node ${cpu.own.toFixed(2)}, its children ${cpu.reaped.toFixed(2)}, sshd sessions ${sshd.reaped.toFixed(2)}`,
           );
           rmSync(target, { recursive: true, force: true });
           rmSync(work, { recursive: true, force: true });
