@@ -71,7 +71,7 @@ const sessions = new WeakMap<SftpClient, SFTPWrapper>();
 
 class SftpProvider implements SiteProvider {
   readonly kind = "sftp";
-  readonly capabilities: ProviderCapabilities = { batchLimit: 20, atomicWrite: false, hashes: ["sha256"] };
+  readonly capabilities: ProviderCapabilities;
   readonly siteName: string;
   private readonly config: SftpConfig;
   private readonly roots: Readonly<Record<string, string>>;
@@ -82,6 +82,9 @@ class SftpProvider implements SiteProvider {
   constructor(context: ProviderContext<SftpConfig>) {
     this.siteName = context.siteName;
     this.config = context.config ?? {};
+    // The server cannot hash, so by default transfers are checked by size; `verify: sha256` hashes the bytes here.
+    const hashes = this.config.verify === "sha256" ? ["sha256"] : [];
+    this.capabilities = { batchLimit: 20, atomicWrite: false, hashes };
     this.roots = context.roots;
     this.pool = new SftpPool(() => this.connect(), this.config.connections ?? 4);
   }

@@ -39,8 +39,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function vendorSite(extra = ""): string {
-  return `- {name: vendor, provider: sftp, ${extra} sftp: {sftp_host: "${server.host}", sftp_port: ${server.port}, sftp_user: "${server.user}", sftp_pass: "${server.password}", roots: "${server.root}", host_key_checking: accept-new, known_hosts: "${server.dir}/client_known_hosts"}}`;
+function vendorSite(extra = "", sftpExtra = ""): string {
+  return `- {name: vendor, provider: sftp, ${extra} sftp: {${sftpExtra} sftp_host: "${server.host}", sftp_port: ${server.port}, sftp_user: "${server.user}", sftp_pass: "${server.password}", roots: "${server.root}", host_key_checking: accept-new, known_hosts: "${server.dir}/client_known_hosts"}}`;
 }
 
 const partials = (dir: string) =>
@@ -128,12 +128,16 @@ describe("engine with an SFTP site", () => {
     expect(readFileSync(fillRootless(paths[0] as string, { work: studio.localRoot })).equals(big)).toBe(true);
   }, 120_000);
 
-  it("refuses a download whose bytes differ from the publish, hashed on the way, leaving nothing at the final path", async () => {
+  it("with verify: sha256, refuses a download whose bytes differ from the publish, hashed on the way, leaving nothing at the final path", async () => {
     studio = await engineStudio({
       settings: (roots) =>
         artistSettings(
           { studio: server.root, local: roots.local },
-          { remote: "vendor", config: "{retry_cnt: 2}", sites: [vendorSite("alternative_sites: [studio],")] },
+          {
+            remote: "vendor",
+            config: "{retry_cnt: 2}",
+            sites: [vendorSite("alternative_sites: [studio],", "verify: sha256,")],
+          },
         ),
     });
     // Several pieces, so the in-order hash of pieces written out of order is exercised too.
@@ -155,6 +159,35 @@ describe("engine with an SFTP site", () => {
     expect(partials(studio.localRoot)).toEqual([]);
     const [state] = await (await studio.open()).store.getSiteStates("Proj", [representationId], ["artist1"]);
     expect(state?.files[0]).toMatchObject({ status: SyncStatus.FAILED, retries: 2 });
+  }, 60_000);
+
+  it("by default checks sizes only (an SFTP server cannot hash): a same-size change passes, a different size does not", async () => {
+    studio = await engineStudio({
+      settings: (roots) =>
+        artistSettings(
+          { studio: server.root, local: roots.local },
+          { remote: "vendor", config: "{retry_cnt: 1}", sites: [vendorSite("alternative_sites: [studio],")] },
+        ),
+    });
+    const published = { "same.ma": Buffer.alloc(1024 * 1024, 5), "res/shorter.exr": Buffer.alloc(4096, 7) };
+    const { paths } = await studio.publishFiles(published);
+    const [same, shorter] = paths.map((p) => fillRootless(p, { work: server.root }));
+    const changed = Buffer.from(published["same.ma"]);
+    changed[1000] = 6;
+    writeFileSync(same as string, changed);
+    writeFileSync(shorter as string, Buffer.alloc(4000, 7));
+    const { engine } = await studio.engine({ retryBaseMs: 10 });
+    const report = await engine.runPass();
+    const outcomes = report.projects[0]?.outcomes ?? [];
+    const byPath = (rootless: string | undefined) => outcomes.find((o) => o.job.file.path === rootless);
+    expect(byPath(paths[0])?.status).toBe("ok");
+    const shorterOutcome = byPath(paths[1]);
+    expect(shorterOutcome?.status).toBe("failed");
+    expect(shorterOutcome?.status === "failed" && shorterOutcome.message).toMatch(/shorter\.exr.*4000 bytes/);
+    const [localSame, localShorter] = paths.map((p) => fillRootless(p, { work: studio?.localRoot ?? "" }));
+    expect(readFileSync(localSame as string).equals(changed)).toBe(true);
+    expect(existsSync(localShorter as string)).toBe(false);
+    expect(partials(studio.localRoot)).toEqual([]);
   }, 60_000);
 
   it("moves many small files over parallel SFTP connections", async () => {
