@@ -10,11 +10,14 @@
  *   `rename()` into place, `close()`; `download()` to a temp name, `fs.rename`,
  *   `close()`. What the engine asks of the provider, without the engine.
  * - transfer: the engine's transfer path (`transferOnce` of lib/engine/transfer.ts:
- *   mkdirs, upload with the sha256 asked for, stat, rename; for a download the
+ *   mkdirs, upload, stat (the size check), rename; for a download the
  *   verified temporary file is then flushed and renamed by `placeDownloads`),
  *   with a fresh provider.
  * - engine: one `SyncEngine.runPass()` (fresh home, the file registered, the SFTP
  *   site remote): planning, claims, connection check, transfer, state writes.
+ *   The site's default `verify: size` checks sizes.
+ * - engine-sha256: the same on a site with `verify: sha256` (the bytes hashed on
+ *   the way and checked against the publish).
  *
  * With --tune, ssh2-sftp-client is driven directly (as the provider does) with
  * other fastPut/fastGet `concurrency`/`chunkSize` and ciphers, with and without
@@ -23,7 +26,7 @@
  * "ssh2 gcm c64 32K" without TCP_NODELAY; since then it is "ssh2 gcm c16 255K nodelay".
  *
  *   node dist-bench/bench/sftp-big.js [--sizes 64,256,1024] [--runs 3]
- *                                     [--only openssh,provider,transfer,engine] [--smoke]
+ *                                     [--only openssh,provider,transfer,engine,engine-sha256] [--smoke]
  *   node dist-bench/bench/sftp-big.js --tune [--sizes 256,1024] [--runs 3] [--variants a,b]
  *
  * Sizes are MiB. Before each timed run dirty pages are flushed and the CPUs
@@ -37,7 +40,6 @@ import {
   copyFileSync,
   mkdirSync,
   openSync,
-  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -50,7 +52,7 @@ import { placeDownloads, transferOnce } from "../lib/engine/transfer.js";
 import type { FileJob } from "../lib/engine/types.js";
 import { SyncStatus } from "../lib/store/status.js";
 import { createProvider } from "../providers/registry.js";
-import { cpuSince, cpuTimes } from "./cpu.js";
+import { cpuSince, cpuTimes, machineBusy, threadsSince, threadTimes } from "./cpu.js";
 import { startProfile } from "./profile.js";
 import {
   type BenchSshd,
@@ -60,6 +62,7 @@ import {
   osInfo,
   patchSsh2,
   registerFor,
+  type SftpBenchOptions,
   settle,
   sftpConfig,
   startBenchSshd,
@@ -231,13 +234,18 @@ const transfer: Contender = {
   },
 };
 
-async function enginePass(c: Case, direction: "upload" | "download"): Promise<number> {
+async function enginePass(
+  c: Case,
+  direction: "upload" | "download",
+  options: SftpBenchOptions = {},
+): Promise<number> {
   const [localRoot, remoteRoot] = direction === "upload" ? [c.localRoot, c.target] : [c.target, c.seedRoot];
   const context = await openSftpStudio(
     path.join(c.work, `home-${direction}`),
     localRoot,
     c.server,
     remoteRoot,
+    options,
   );
   try {
     await registerFor(context, [[c.file]], direction);
@@ -275,6 +283,11 @@ async function enginePass(c: Case, direction: "upload" | "download"): Promise<nu
 }
 
 const engine: Contender = { up: (c) => enginePass(c, "upload"), down: (c) => enginePass(c, "download") };
+/** The engine on a site with `verify: sha256`: the bytes are also hashed and checked against the publish. */
+const engineSha256: Contender = {
+  up: (c) => enginePass(c, "upload", { verify: "sha256" }),
+  down: (c) => enginePass(c, "download", { verify: "sha256" }),
+};
 
 /** The same contender with Tweaks on (TCP_NODELAY, other fastPut/fastGet options: see sftp-common.ts). */
 function tweaked(set: Tweaks, contender: Contender): Contender {
@@ -351,6 +364,7 @@ const mainContenders: Record<string, Contender> = {
   provider,
   transfer,
   engine,
+  "engine-sha256": engineSha256,
 };
 const contenders = tune ? tuneVariants : mainContenders;
 const only = (args.only ?? args.variants)?.split(",").map((s) => s.trim());
@@ -431,17 +445,17 @@ try {
           const contender = contenders[name] as Contender;
           let busy = 0;
           if (!name.startsWith("engine")) busy = await settle(); // the engine settles after its setup
-          const sshdPid = Number(readFileSync(path.join(server.dir, "sshd.pid"), "utf8"));
-          const [cpu0, sshd0] = [cpuTimes(), cpuTimes(sshdPid)];
+          const [cpu0, machine0, threads0] = [cpuTimes(), machineBusy(), threadTimes()];
           const t = await contender[direction](c);
-          const [cpu, sshd] = [cpuSince(cpu0), cpuSince(sshd0, sshdPid)];
+          const [cpu, machine] = [cpuSince(cpu0), machineBusy() - machine0];
           const key = `${name} ${direction}`;
+          if (process.env.BENCH_THREADS) console.error(`  threads: ${threadsSince(threads0)}`);
           times[key] ??= [];
           times[key].push(t);
           console.error(
             `${mib} MiB run ${run + 1}/${runs}: ${key} ${t.toFixed(2)} s (${(size / MiB / t).toFixed(0)} MiB/s)` +
               (!name.startsWith("engine") ? ` [cpu ${(busy * 100).toFixed(0)}% before]` : "") +
-              ` cpu s: node ${cpu.own.toFixed(2)}, its children ${cpu.reaped.toFixed(2)}, sshd sessions ${sshd.reaped.toFixed(2)}`,
+              ` cpu s: node ${cpu.own.toFixed(2)}, its children ${cpu.reaped.toFixed(2)}, machine ${machine.toFixed(2)}`,
           );
           rmSync(target, { recursive: true, force: true });
           rmSync(work, { recursive: true, force: true });

@@ -79,7 +79,13 @@ export async function startBenchSshd(): Promise<BenchSshd> {
 }
 
 /** The sftp block of the SFTP site, as settings hold it (strict host key checking). */
-export function sftpConfig(server: BenchSshd, root: string, connections?: number) {
+export interface SftpBenchOptions {
+  connections?: number;
+  /** The site's `verify` setting; the default (sha256) when absent. */
+  verify?: "sha256" | "size";
+}
+
+export function sftpConfig(server: BenchSshd, root: string, options: SftpBenchOptions = {}) {
   return {
     sftp_host: server.host,
     sftp_port: server.port,
@@ -91,8 +97,9 @@ export function sftpConfig(server: BenchSshd, root: string, connections?: number
     roots: root,
     host_key_checking: "yes" as const,
     known_hosts: server.knownHosts,
-    connections: connections ?? 4,
+    connections: options.connections ?? 4,
     connect_timeout: 30,
+    ...(options.verify ? { verify: options.verify } : {}),
   };
 }
 
@@ -106,11 +113,11 @@ export async function openSftpStudio(
   localRoot: string,
   server: BenchSshd,
   remoteRoot: string,
-  connections?: number,
+  options: SftpBenchOptions = {},
 ): Promise<Context> {
   mkdirSync(home, { recursive: true });
   const j = JSON.stringify;
-  const sftp = sftpConfig(server, remoteRoot, connections);
+  const sftp = sftpConfig(server, remoteRoot, options);
   const settings = `
 studio:
   sitesync:

@@ -145,7 +145,7 @@ function verifyServer(name: string, c: Case): void {
 
 async function enginePass(c: Case): Promise<number> {
   const home = path.join(c.work, "home");
-  const context = await openSftpStudio(home, c.localRoot, c.server, c.target, connections);
+  const context = await openSftpStudio(home, c.localRoot, c.server, c.target, { connections });
   try {
     const ids = await registerFor(context, c.tree, "upload");
     const engine = new SyncEngine({
