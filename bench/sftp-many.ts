@@ -7,7 +7,7 @@
  * the artist's site OK, the SFTP site `vendor` QUEUED. Per run:
  *
  * - engine: a fresh home and a fresh folder on the server, the catalog
- *   registered, then one timed `engine.runPass()` (default concurrency 8,
+ *   registered, then one timed `engine.runPass()` (default concurrency 16,
  *   the site's default 4 connections). Afterwards every file must be on the
  *   server with its size, no temp file left, and the store must say OK.
  * - rclone: `rclone copy --transfers 4` of the local root to a fresh folder
@@ -25,12 +25,12 @@
  *
  *   node dist-bench/bench/sftp-many.js [--sizes 500,2000] [--runs 3] [--file-size 65536]
  *                                      [--only engine,rclone,openssh]
- *                                      [--connections 4] [--concurrency 8] [--profile] [--fresh-folders] [--smoke]
+ *                                      [--connections 4] [--concurrency 16] [--profile] [--fresh-folders] [--smoke]
  */
 import { chownSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { SyncEngine } from "../lib/engine/engine.js";
+import { DEFAULT_CONCURRENCY, SyncEngine } from "../lib/engine/engine.js";
 import { SyncStatus } from "../lib/store/status.js";
 import { createProvider } from "../providers/registry.js";
 import {
@@ -353,7 +353,7 @@ try {
 
 console.log(
   `\nOne upload pass (local -> SFTP, loopback sshd), ${fileSize} B files in ${REPRESENTATIONS} representations, ` +
-    `engine concurrency ${concurrency ?? 8}, ${connections ?? 4} connections; median of ${runs} run(s), each including connecting`,
+    `engine concurrency ${concurrency ?? DEFAULT_CONCURRENCY}, ${connections ?? 4} connections; median of ${runs} run(s), each including connecting`,
 );
 console.log(
   table(
