@@ -39,7 +39,7 @@ export interface PushTarget {
  * Puts the reassembly in front of `session.push`. Call it while the session
  * is between packets (after the SFTP handshake, before any request).
  */
-export function reuseSplitPacketBuffer(session: PushTarget, reusedBytes = REUSED_PACKET_BYTES): void {
+export function reuseSplitPacketBuffer(session: PushTarget): void {
   const push = session.push.bind(session);
   let reused: Buffer | undefined;
   /** The packet being assembled (length prefix included), and how many of its bytes arrived. */
@@ -53,11 +53,10 @@ export function reuseSplitPacketBuffer(session: PushTarget, reusedBytes = REUSED
 
   const framable = (length: number) => length > 0 && length <= MAX_PACKET_LENGTH;
 
+  /** Where a split packet of this (framable) length is assembled: every one fits the reused buffer. */
   const startPacket = (length: number): Buffer => {
-    const total = 4 + length;
-    if (total > reusedBytes) return Buffer.allocUnsafe(total);
-    reused ??= Buffer.allocUnsafeSlow(reusedBytes);
-    return reused.subarray(0, total);
+    reused ??= Buffer.allocUnsafeSlow(REUSED_PACKET_BYTES);
+    return reused.subarray(0, 4 + length);
   };
 
   const deliver = (whole: Buffer): unknown => {
