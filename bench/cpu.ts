@@ -17,16 +17,26 @@ export interface CpuTimes {
   reaped: number;
 }
 
-export function cpuTimes(pid: number | "self" = "self"): CpuTimes {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after "(comm)": 3 state ... 14 utime 15 stime 16 cutime 17 cstime.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const tick = (n: number) => Number(fields[n - 3]) / TICKS_PER_SECOND;
-  return { own: tick(14) + tick(15), reaped: tick(16) + tick(17) };
+/** The fields of a /proc stat line after "(comm)" (which may hold spaces), and comm itself. */
+function readStat(file: string): { name: string; fields: string[] } {
+  const stat = readFileSync(file, "utf8");
+  const close = stat.lastIndexOf(")");
+  return { name: stat.slice(stat.indexOf("(") + 1, close), fields: stat.slice(close + 2).split(" ") };
 }
 
-export function cpuSince(before: CpuTimes, pid: number | "self" = "self"): CpuTimes {
-  const now = cpuTimes(pid);
+/** Field n of stat(5) (1-based: 14 utime, 15 stime, 16 cutime, 17 cstime) in seconds. */
+const seconds = (fields: string[], n: number) => Number(fields[n - 3]) / TICKS_PER_SECOND;
+
+export function cpuTimes(): CpuTimes {
+  const { fields } = readStat("/proc/self/stat");
+  return {
+    own: seconds(fields, 14) + seconds(fields, 15),
+    reaped: seconds(fields, 16) + seconds(fields, 17),
+  };
+}
+
+export function cpuSince(before: CpuTimes): CpuTimes {
+  const now = cpuTimes();
   return { own: now.own - before.own, reaped: now.reaped - before.reaped };
 }
 
@@ -45,10 +55,8 @@ export function threadTimes(): Map<string, number> {
   const times = new Map<string, number>();
   for (const tid of readdirSync("/proc/self/task")) {
     try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      times.set(`${tid}:${name}`, (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
+      const { name, fields } = readStat(`/proc/self/task/${tid}/stat`);
+      times.set(`${tid}:${name}`, seconds(fields, 14) + seconds(fields, 15));
     } catch {
       // The thread ended between the listing and the read.
     }

@@ -78,13 +78,13 @@ export async function startBenchSshd(): Promise<BenchSshd> {
   };
 }
 
-/** The sftp block of the SFTP site, as settings hold it (strict host key checking). */
 export interface SftpBenchOptions {
   connections?: number;
-  /** The site's `verify` setting; the default (sha256) when absent. */
+  /** The site's `verify` setting; the default (size) when absent. */
   verify?: "sha256" | "size";
 }
 
+/** The sftp block of the SFTP site, as settings hold it (strict host key checking). */
 export function sftpConfig(server: BenchSshd, root: string, options: SftpBenchOptions = {}) {
   return {
     sftp_host: server.host,
