@@ -19,7 +19,22 @@
  * carries a buffer). Any other answer (a file handle, a listing) may keep
  * views into its packet, so such a packet keeps the buffer and the next one
  * gets a fresh buffer.
+ *
+ * All of this leans on ssh2 internals that are not its API (`push`, reading a
+ * whole packet in place, copying a DATA answer out before `push` returns), and
+ * with the default `verify: size` a wrongly reassembled file would pass its
+ * check. So it is installed only on the ssh2 release it was checked against;
+ * on any other, ssh2 reassembles as it always did.
  */
+import { createRequire } from "node:module";
+import { sftpWarn } from "./warnings.js";
+
+/**
+ * The ssh2 release whose lib/protocol/SFTP.js this was read against and
+ * tested with (test/sftp/packet-buffer.sshd.test.ts). package.json pins ssh2
+ * to it; raise both together, after checking those internals again.
+ */
+export const VERIFIED_SSH2_VERSION = "1.17.0";
 
 /** SSH_FXP_DATA, the answer to a READ. */
 const SSH_FXP_DATA = 103;
@@ -35,11 +50,51 @@ export interface PushTarget {
   push(data: Buffer | null): unknown;
 }
 
+let installedVersion: string | undefined;
+
 /**
- * Puts the reassembly in front of `session.push`. Call it while the session
+ * The version of the ssh2 this process loads, which a lockfile, an override
+ * or a deduplicated tree can make differ from the pin. Read on first use, so
+ * loading the provider does not touch ssh2.
+ */
+function installedSsh2Version(): string {
+  if (installedVersion === undefined) {
+    try {
+      const manifest = createRequire(import.meta.url)("ssh2/package.json") as { version?: unknown };
+      installedVersion =
+        typeof manifest.version === "string" ? manifest.version : "unknown (its package.json has no version)";
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      installedVersion = `unknown (cannot read ssh2/package.json: ${reason})`;
+    }
+  }
+  return installedVersion;
+}
+
+/** Said once per process: every connection would otherwise repeat it. */
+let warnedVersion = false;
+
+/**
+ * Puts the reassembly in front of `session.push`, if `ssh2Version` (by
+ * default the installed ssh2's) is VERIFIED_SSH2_VERSION; otherwise leaves
+ * the session alone. Says whether it was installed. Call it while the session
  * is between packets (after the SFTP handshake, before any request).
  */
-export function reuseSplitPacketBuffer(session: PushTarget): void {
+export function reuseSplitPacketBuffer(
+  session: PushTarget,
+  ssh2Version: string = installedSsh2Version(),
+): boolean {
+  if (ssh2Version !== VERIFIED_SSH2_VERSION) {
+    if (!warnedVersion) {
+      warnedVersion = true;
+      sftpWarn(
+        `sftp: the installed ssh2 is version ${ssh2Version}, but the split-packet reassembly in providers/sftp/packet-buffer.ts ` +
+          `was verified against ssh2 ${VERIFIED_SSH2_VERSION} only; using ssh2's own reassembly ` +
+          "(correct, with more garbage collection on large downloads)",
+      );
+    }
+    return false;
+  }
   const push = session.push.bind(session);
   let reused: Buffer | undefined;
   /** The packet being assembled (length prefix included), and how many of its bytes arrived. */
@@ -113,4 +168,5 @@ export function reuseSplitPacketBuffer(session: PushTarget): void {
     }
     return result;
   };
+  return true;
 }

@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type PushTarget,
   REUSED_PACKET_BYTES,
   reuseSplitPacketBuffer,
+  VERIFIED_SSH2_VERSION,
 } from "../../providers/sftp/packet-buffer.js";
+import { onSftpWarning } from "../../providers/sftp/warnings.js";
 
 const DATA = 103;
 const HANDLE = 102;
@@ -124,5 +127,47 @@ describe("SFTP packets split across SSH packets, reassembled in one reused buffe
     reuseSplitPacketBuffer(zero);
     zero.push(Buffer.from([0, 0, 0, 0, 7]));
     expect(zero.calls.map((c) => c.bytes)).toEqual([Buffer.from([0, 0, 0, 0, 7])]);
+  });
+});
+
+describe("installed only on the ssh2 release it was verified against", () => {
+  it("leaves the session to ssh2 on any other version, and says so once", () => {
+    const said: string[] = [];
+    onSftpWarning((message) => said.push(message));
+    try {
+      const target = new Recorder();
+      expect(reuseSplitPacketBuffer(target, "1.18.0")).toBe(false);
+      // ssh2's own push is untouched: a split packet reaches it in the pieces it came in.
+      expect(Object.hasOwn(target, "push")).toBe(false);
+      const split = packet(DATA, 100);
+      target.push(split.subarray(0, 40));
+      target.push(split.subarray(40));
+      expect(target.calls.map((c) => c.bytes)).toEqual([split.subarray(0, 40), split.subarray(40)]);
+
+      expect(reuseSplitPacketBuffer(new Recorder(), "2.0.0")).toBe(false);
+      expect(said).toHaveLength(1);
+      expect(said[0]).toContain("the installed ssh2 is version 1.18.0");
+      expect(said[0]).toContain(`verified against ssh2 ${VERIFIED_SSH2_VERSION}`);
+
+      const verified = new Recorder();
+      expect(reuseSplitPacketBuffer(verified, VERIFIED_SSH2_VERSION)).toBe(true);
+      expect(Object.hasOwn(verified, "push")).toBe(true);
+      expect(said).toHaveLength(1);
+    } finally {
+      onSftpWarning((message) => process.emitWarning(message, "SitesyncSftp"));
+    }
+  });
+
+  it("checks the installed ssh2 by default, which package.json pins to the verified release", () => {
+    const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    expect(manifest.dependencies.ssh2).toBe(VERIFIED_SSH2_VERSION);
+    const installed = JSON.parse(
+      readFileSync(new URL("../../node_modules/ssh2/package.json", import.meta.url), "utf8"),
+    ) as { version: string };
+    const target = new Recorder();
+    expect(reuseSplitPacketBuffer(target)).toBe(installed.version === VERIFIED_SSH2_VERSION);
+    expect(Object.hasOwn(target, "push")).toBe(installed.version === VERIFIED_SSH2_VERSION);
   });
 });
