@@ -41,9 +41,28 @@ function scoreProfile(profile: Filterable, criteria: ProfileCriteria): number[] 
   return scores;
 }
 
-/** AYON's older settings spell `host_names` as `hosts`; either is read. */
-function filterList(profile: Filterable, key: string): string[] {
-  const list = profile[key] ?? (key === "host_names" ? profile.hosts : undefined);
+/**
+ * The filter keys AYON's older settings spell differently: a profile written
+ * as `hosts: [houdini]` or `tasks: [modelMain]` means `host_names` or
+ * `task_names`.
+ */
+export const OLDER_FILTER_KEYS = { host_names: "hosts", task_names: "tasks" } as const;
+
+/**
+ * The list `profile` filters `key` by, under its older spelling too. The
+ * newer list counts only when it has entries: the settings schema defaults it
+ * to [], and an empty list there must not hide the older one (which would
+ * make the profile match every host). When both have entries the newer one
+ * wins and the older one is ignored, not merged: AYON's own code reads
+ * `host_names` first and falls back to `hosts`.
+ */
+export function filterList(profile: Filterable, key: string): string[] {
+  const newer = strings(profile[key]);
+  const older = (OLDER_FILTER_KEYS as Readonly<Record<string, string>>)[key];
+  return newer.length > 0 || older === undefined ? newer : strings(profile[older]);
+}
+
+function strings(list: unknown): string[] {
   return Array.isArray(list) ? list.filter((item): item is string => typeof item === "string") : [];
 }
 

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { SITE_NAME_PATTERN } from "../names.js";
+import { filterList } from "./profiles.js";
 
 const PLATFORMS = ["windows", "linux", "darwin"] as const;
 
@@ -137,24 +138,46 @@ export const SitesyncSchema = z.strictObject({
   sites: z.array(SiteSchema).default([]),
 });
 
-/** Profile filter lists; AYON's older settings spell host filters `hosts`. */
+/** Profile filter lists, with the older spellings AYON's older settings use (profiles.ts OLDER_FILTER_KEYS). */
 const ProfileFilters = {
   host_names: z.array(z.string()).default([]),
   hosts: z.array(z.string()).optional(),
   task_types: z.array(z.string()).default([]),
   task_names: z.array(z.string()).default([]),
+  tasks: z.array(z.string()).optional(),
 };
 
-const LastWorkfileOnStartupProfile = z.strictObject({
-  ...ProfileFilters,
-  enabled: z.boolean().default(true),
-  use_last_published_workfile: z.boolean().default(false),
-});
+/**
+ * Folds the older spellings into `host_names` and `task_names`, by the rule
+ * profile filtering reads them with, so the validated settings (and their
+ * cache) say plainly what a profile filters by.
+ */
+function withNewerFilterKeys<P extends { host_names: string[]; task_names: string[] }>({
+  hosts,
+  tasks,
+  ...profile
+}: P & { hosts?: string[] | undefined; tasks?: string[] | undefined }) {
+  return {
+    ...profile,
+    host_names: filterList({ host_names: profile.host_names, hosts }, "host_names"),
+    task_names: filterList({ task_names: profile.task_names, tasks }, "task_names"),
+  };
+}
 
-const WorkfileTemplateProfile = z.strictObject({
-  ...ProfileFilters,
-  workfile_template: z.string().default("default"),
-});
+const LastWorkfileOnStartupProfile = z
+  .strictObject({
+    ...ProfileFilters,
+    enabled: z.boolean().default(true),
+    use_last_published_workfile: z.boolean().default(false),
+  })
+  .transform(withNewerFilterKeys);
+
+const WorkfileTemplateProfile = z
+  .strictObject({
+    ...ProfileFilters,
+    workfile_template: z.string().default("default"),
+  })
+  .transform(withNewerFilterKeys);
 
 export const CoreSchema = z.looseObject({
   tools: z
