@@ -8,10 +8,10 @@ import os from "node:os";
 import type { AnatomyRoots } from "../anatomy/roots.js";
 import { processAlive } from "../process.js";
 import { resolveProjectSites } from "../settings/sites.js";
+import { pages } from "../store/paging.js";
 import { SyncStatus } from "../store/status.js";
+import type { SiteState, Store } from "../store/types.js";
 import type { SyncEngine } from "./engine.js";
-
-const SWEEP_LIMIT = 100_000;
 
 /** A claim owner that was a process on this host which no longer runs. */
 export function deadLocalOwner(owner: string): boolean {
@@ -28,8 +28,16 @@ export async function releaseDeadOwners(engine: SyncEngine): Promise<number> {
   return dead.length;
 }
 
+/**
+ * Walks the state records of the pair's two sites a page at a time (never
+ * the whole queue): a store of 100,000 representations costs one page of
+ * memory. FAILED records are walked too: a file left IN_PROGRESS beside a
+ * failed one hides under the representation's FAILED status. Records are
+ * rewritten behind the walk's cursor, which keyset paging allows.
+ */
 export async function recoverInterrupted(
   engine: SyncEngine,
+  options: { pageSize?: number } = {},
 ): Promise<{ releasedOwners: number; requeued: number }> {
   const { store, settings, ownSite, platform } = engine.options;
   const releasedOwners = await releaseDeadOwners(engine);
@@ -47,35 +55,45 @@ export async function recoverInterrupted(
       continue;
     }
     if (!sites.syncEnabled || sites.activeSite === sites.remoteSite) continue;
-    for (const direction of ["upload", "download"] as const) {
-      const items = await store.findWork(project.name, {
-        localSite: sites.activeSite,
-        remoteSite: sites.remoteSite,
-        direction,
-        limit: SWEEP_LIMIT,
-      });
-      for (const item of items) {
-        const wanting = direction === "download" ? item.local : item.remote;
-        if (!wanting || wanting.status !== SyncStatus.IN_PROGRESS) continue;
-        const live = new Set(
-          (await store.getClaims(project.name, item.representationId, wanting.site))
-            .filter((c) => c.expiresAt > Date.now())
-            .map((c) => c.fileId),
-        );
-        const stuck = wanting.files.filter((f) => f.status === SyncStatus.IN_PROGRESS && !live.has(f.fileId));
-        if (stuck.length === 0) continue;
-        await store.setSiteState(project.name, item.representationId, wanting.site, {
-          files: stuck.map((f) => ({
-            fileId: f.fileId,
-            status: SyncStatus.QUEUED,
-            size: 0,
-            retries: f.retries,
-            message: f.message,
-          })),
-        });
-        requeued += stuck.length;
+    // Downloads mark the active site IN_PROGRESS, uploads the remote one.
+    for (const site of [sites.activeSite, sites.remoteSite]) {
+      const walk = pages(
+        (page) =>
+          store.listSiteStates(
+            project.name,
+            { site, statuses: [SyncStatus.IN_PROGRESS, SyncStatus.FAILED] },
+            page,
+          ),
+        (state) => state.representationId,
+        options.pageSize,
+      );
+      for await (const states of walk) {
+        for (const state of states) requeued += await requeueStuck(store, project.name, state);
       }
     }
   }
   return { releasedOwners, requeued };
+}
+
+/** Puts a record's IN_PROGRESS files nobody holds a live claim on back to QUEUED; returns how many. */
+async function requeueStuck(store: Store, project: string, state: SiteState): Promise<number> {
+  if (!state.files.some((f) => f.status === SyncStatus.IN_PROGRESS)) return 0;
+  const now = Date.now();
+  const live = new Set(
+    (await store.getClaims(project, state.representationId, state.site))
+      .filter((c) => c.expiresAt > now)
+      .map((c) => c.fileId),
+  );
+  const stuck = state.files.filter((f) => f.status === SyncStatus.IN_PROGRESS && !live.has(f.fileId));
+  if (stuck.length === 0) return 0;
+  await store.setSiteState(project, state.representationId, state.site, {
+    files: stuck.map((f) => ({
+      fileId: f.fileId,
+      status: SyncStatus.QUEUED,
+      size: 0,
+      retries: f.retries,
+      message: f.message,
+    })),
+  });
+  return stuck.length;
 }

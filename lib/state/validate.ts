@@ -9,8 +9,9 @@ import { fillRootless } from "../anatomy/roots.js";
 import { type Context, projectSites, requireProject } from "../context.js";
 import { InputError } from "../errors.js";
 import { LOCAL_ALIAS } from "../settings/sites.js";
+import { pages } from "../store/paging.js";
 import { SyncStatus } from "../store/status.js";
-import type { FileStateUpdate } from "../store/types.js";
+import type { FileStateUpdate, Representation, SiteState } from "../store/types.js";
 
 export interface ValidateReport {
   site: string;
@@ -24,7 +25,7 @@ export async function validateProject(
   context: Context,
   projectName: string,
   siteName: string,
-  options: { resetMissing?: boolean } = {},
+  options: { resetMissing?: boolean; pageSize?: number } = {},
 ): Promise<ValidateReport> {
   const project = await requireProject(context, projectName);
   const sites = projectSites(context, project);
@@ -38,36 +39,46 @@ export async function validateProject(
     roots: site.roots,
   });
   const report: ValidateReport = { site: name, representations: 0, present: 0, missing: 0, reset: 0 };
-  try {
-    const representations = await context.store.getRepresentations(project.name, {});
-    const states = await context.store.getSiteStates(
-      project.name,
-      representations.map((r) => r.id),
-      [name],
-    );
-    for (const representation of representations) {
-      report.representations += 1;
-      const stored = new Map(
-        (states.find((s) => s.representationId === representation.id)?.files ?? []).map((f) => [f.fileId, f]),
-      );
-      const updates: FileStateUpdate[] = [];
-      for (const file of representation.files) {
-        const found = await provider.stat(fillRootless(file.path, site.roots));
-        const was = stored.get(file.id);
-        if (found && !found.isDirectory && found.size === file.size) {
-          report.present += 1;
-          if (was?.status !== SyncStatus.OK)
-            updates.push({ fileId: file.id, status: SyncStatus.OK, size: file.size });
-        } else {
-          report.missing += 1;
-          if (options.resetMissing && was?.status === SyncStatus.OK) {
-            updates.push({ fileId: file.id, status: SyncStatus.QUEUED, size: 0 });
-            report.reset += 1;
-          }
+  const roots = site.roots;
+  const check = async (representation: Representation, state: SiteState | undefined): Promise<void> => {
+    const stored = new Map((state?.files ?? []).map((f) => [f.fileId, f]));
+    const updates: FileStateUpdate[] = [];
+    for (const file of representation.files) {
+      const found = await provider.stat(fillRootless(file.path, roots));
+      const was = stored.get(file.id);
+      if (found && !found.isDirectory && found.size === file.size) {
+        report.present += 1;
+        if (was?.status !== SyncStatus.OK)
+          updates.push({ fileId: file.id, status: SyncStatus.OK, size: file.size });
+      } else {
+        report.missing += 1;
+        if (options.resetMissing && was?.status === SyncStatus.OK) {
+          updates.push({ fileId: file.id, status: SyncStatus.QUEUED, size: 0 });
+          report.reset += 1;
         }
       }
-      if (updates.length > 0)
-        await context.store.setSiteState(project.name, representation.id, name, { files: updates });
+    }
+    if (updates.length > 0)
+      await context.store.setSiteState(project.name, representation.id, name, { files: updates });
+  };
+  try {
+    // One page of representations (and their states on the site) at a time: a project of
+    // 100,000 representations is never held whole.
+    for await (const representations of pages(
+      (page) => context.store.listRepresentations(project.name, page),
+      (r) => r.id,
+      options.pageSize,
+    )) {
+      const states = await context.store.getSiteStates(
+        project.name,
+        representations.map((r) => r.id),
+        [name],
+      );
+      const byRepresentation = new Map(states.map((s) => [s.representationId, s]));
+      for (const representation of representations) {
+        report.representations += 1;
+        await check(representation, byRepresentation.get(representation.id));
+      }
     }
   } finally {
     await provider.close?.();

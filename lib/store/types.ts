@@ -211,6 +211,20 @@ export interface StatePage {
   total: number;
 }
 
+/**
+ * One page of a walk through many rows (lib/store/paging.ts walks them all):
+ * the rows whose id sorts after `after` (from the first when absent), in
+ * ascending byte order of the id, at most `limit` of them. Keyset, not
+ * offset: every page costs the same however far the walk is, and a walk that
+ * writes as it goes (rows leaving the filter behind the cursor) neither skips
+ * nor repeats a row. Callers hold one page at a time, so memory follows the
+ * page size, not the project.
+ */
+export interface PageQuery {
+  after?: string;
+  limit: number;
+}
+
 export interface CatalogStore {
   listProjects(): Promise<Project[]>;
   getProject(name: string): Promise<Project | undefined>;
@@ -230,6 +244,8 @@ export interface CatalogStore {
     project: string,
     filter: { ids?: string[]; versionIds?: string[] },
   ): Promise<Representation[]>;
+  /** A project's representations with their files, a page at a time by representation id. */
+  listRepresentations(project: string, page: PageQuery): Promise<Representation[]>;
   /** Links whose output is one of these versions (direction "in" in AYON's API). */
   getVersionLinks(project: string, versionIds: string[], linkTypes?: string[]): Promise<VersionLink[]>;
   /** Registers a publish (product if new, version, representation, links, initial state) atomically. */
@@ -279,6 +295,15 @@ export interface StateStore {
     options: SetSiteStateOptions,
   ): Promise<void>;
   removeSiteState(project: string, representationId: string, site: string): Promise<void>;
+  /**
+   * A site's state records in a project (optionally only those whose overall
+   * status is one of `statuses`), a page at a time by representation id.
+   */
+  listSiteStates(
+    project: string,
+    filter: { site: string; statuses?: SyncStatus[] },
+    page: PageQuery,
+  ): Promise<SiteState[]>;
   queryState(project: string, query: StateQuery): Promise<StatePage>;
   /** Representations to upload or download, excluding paused ones, ordered by the wanting side's priority. */
   findWork(project: string, query: WorkQuery): Promise<WorkItem[]>;

@@ -5,6 +5,7 @@ import { newId } from "../ids.js";
 import { mergeFileStates } from "../merge.js";
 import type {
   Folder,
+  PageQuery,
   Product,
   Project,
   ProjectImport,
@@ -240,7 +241,7 @@ export function getRepresentations(
   filter: { ids?: string[]; versionIds?: string[] },
 ): Representation[] {
   const rows = db
-    .prepare<NamedParams, { id: string; version_id: string; name: string; context: string }>(
+    .prepare<NamedParams, RepresentationRow>(
       `SELECT id, version_id, name, context FROM representations
        WHERE project = @p1
          AND (@p2 IS NULL OR id IN (SELECT value FROM json_each(@p2)))
@@ -248,6 +249,17 @@ export function getRepresentations(
        ORDER BY version_id, name`,
     )
     .all({ p1: project, p2: jsonList(filter.ids), p3: jsonList(filter.versionIds) });
+  return withFiles(db, rows);
+}
+
+interface RepresentationRow {
+  id: string;
+  version_id: string;
+  name: string;
+  context: string;
+}
+
+function withFiles(db: Database, rows: RepresentationRow[]): Representation[] {
   const files = filesOf(
     db,
     rows.map((r) => r.id),
@@ -259,6 +271,22 @@ export function getRepresentations(
     context: JSON.parse(r.context),
     files: files.get(r.id) ?? [],
   }));
+}
+
+/**
+ * `id > @after` with "" for the first page (every id sorts after it) rather
+ * than `@after IS NULL OR ...`: SQLite plans an OR as a full scan, this as a
+ * range on the primary key that stops after `limit` rows of the project.
+ */
+export function listRepresentations(db: Database, project: string, page: PageQuery): Representation[] {
+  const rows = db
+    .prepare<NamedParams, RepresentationRow>(
+      `SELECT id, version_id, name, context FROM representations
+       WHERE id > @after AND project = @project
+       ORDER BY id LIMIT @limit`,
+    )
+    .all({ project, after: page.after ?? "", limit: page.limit });
+  return withFiles(db, rows);
 }
 
 export function getVersionLinks(

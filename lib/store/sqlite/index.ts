@@ -49,12 +49,14 @@ export function openSqliteStore(file: string): Store {
     getVersions: (project, filter) => run(() => catalog.getVersions(db, project, filter)),
     getLastVersions: (project, ids) => run(() => catalog.getLastVersions(db, project, ids)),
     getRepresentations: (project, filter) => run(() => catalog.getRepresentations(db, project, filter)),
+    listRepresentations: (project, page) => run(() => catalog.listRepresentations(db, project, page)),
     getVersionLinks: (project, ids, types) => run(() => catalog.getVersionLinks(db, project, ids, types)),
     registerPublish: (project, record) => run(() => catalog.registerPublish(db, project, record)),
     getSiteStates: (project, ids, sites) => run(() => state.getSiteStates(db, project, ids, sites)),
     setSiteState: (project, id, site, options) =>
       run(() => state.setSiteState(db, project, id, site, options)),
     removeSiteState: (project, id, site) => run(() => state.removeSiteState(db, project, id, site)),
+    listSiteStates: (project, filter, page) => run(() => state.listSiteStates(db, project, filter, page)),
     queryState: (project, query) => run(() => state.queryState(db, project, query)),
     findWork: (project, query) => run(() => work.findWork(db, project, query)),
     claimFiles: (project, id, site, fileIds, owner, leaseMs) =>

@@ -5,6 +5,7 @@ import { mergeFileStates } from "../merge.js";
 import { SyncStatus } from "../status.js";
 import type {
   FileState,
+  PageQuery,
   RepresentationFile,
   SetSiteStateOptions,
   SiteState,
@@ -97,6 +98,30 @@ export function removeSiteState(db: Database, project: string, representationId:
     representationId,
     site,
   );
+}
+
+/** Keyset on the primary key (project, representation_id, site): each page is a range scan, never a sort. */
+export function listSiteStates(
+  db: Database,
+  project: string,
+  filter: { site: string; statuses?: SyncStatus[] },
+  page: PageQuery,
+): SiteState[] {
+  return db
+    .prepare<NamedParams, StateRecordRow>(
+      `SELECT representation_id, site, priority, status, files FROM sync_state
+       WHERE project = @project AND representation_id > @after AND site = @site
+         AND (@statuses IS NULL OR status IN (SELECT value FROM json_each(@statuses)))
+       ORDER BY representation_id LIMIT @limit`,
+    )
+    .all({
+      project,
+      site: filter.site,
+      statuses: jsonList(filter.statuses),
+      after: page.after ?? "",
+      limit: page.limit,
+    })
+    .map(toSiteState);
 }
 
 /** ORDER BY fragments from a fixed list: the user picks a key, never SQL text. */
