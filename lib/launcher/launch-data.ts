@@ -4,7 +4,9 @@
  * arguments and environment for this platform), the anatomy and the work
  * area on the active site, and `last_workfile_path`.
  */
-import { existsSync } from "node:fs";
+import { constants, type Stats } from "node:fs";
+import { access, stat } from "node:fs/promises";
+import path from "node:path";
 import type { LaunchData } from "../../hooks/hook.js";
 import type { AnatomyRoots } from "../anatomy/roots.js";
 import { type Context, projectSites, requireProject } from "../context.js";
@@ -25,8 +27,8 @@ export interface Application {
   group: string;
   variant: string;
   hostName: string;
-  /** The first configured executable that exists on this machine, or the first one (reported at start). */
-  executable: string | undefined;
+  /** The configured executables for this platform, in order (checked by `findExecutable`). */
+  executables: string[];
   arguments: string[];
   environment: Record<string, string>;
 }
@@ -108,8 +110,98 @@ function application(
     group,
     variant,
     hostName: entry.host_name,
-    executable: executables.find((candidate) => existsSync(candidate)) ?? executables[0],
+    executables,
     arguments: chosen.arguments[platform],
     environment: chosen.environment,
   };
+}
+
+/**
+ * The executable a launch starts: the first configured one that is a file
+ * this user may run, as AYON starts the first one it finds. A name without a
+ * folder is looked up on `env.PATH` (with PATHEXT's extensions on Windows),
+ * as the application would be started by name. Returns an absolute path, so
+ * what a dry run reports is what would run. Throws an InputError naming the
+ * variant, every candidate with why it was refused, and the settings key.
+ */
+export async function findExecutable(
+  app: Application,
+  platform: Context["platform"],
+  settingsFile: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  const name = `${app.group}/${app.variant}`;
+  const key = `applications.${app.group}.variants.${app.variant}.executables.${platform}`;
+  if (app.executables.length === 0) {
+    throw new InputError(
+      `application ${name} has no executable for ${platform}: set ${key} in ${settingsFile}`,
+    );
+  }
+  const tried: string[] = [];
+  for (const candidate of app.executables) {
+    const found = await locate(candidate, platform, env);
+    if ("path" in found) return found.path;
+    tried.push(found.refused);
+  }
+  throw new InputError(
+    `application ${name} cannot start: no executable file among ${key} in ${settingsFile}; tried ${tried.join(", ")}`,
+  );
+}
+
+/** `candidate` as an absolute path that can be started, or why it cannot (the candidate and the reason). */
+async function locate(
+  candidate: string,
+  platform: Context["platform"],
+  env: NodeJS.ProcessEnv,
+): Promise<{ path: string } | { refused: string }> {
+  if (candidate.trim() === "") return { refused: `"${candidate}" (an empty entry)` };
+  const extensions =
+    platform === "windows" && path.extname(candidate) === ""
+      ? ["", ...(variable(env, "PATHEXT", platform) ?? ".COM;.EXE;.BAT;.CMD").split(";").filter(Boolean)]
+      : [""];
+  const bare = path.basename(candidate) === candidate;
+  const folders = bare ? (variable(env, "PATH", platform) ?? "").split(path.delimiter).filter(Boolean) : [""];
+  let reason: string | undefined;
+  for (const folder of folders) {
+    for (const extension of extensions) {
+      const full = path.resolve(folder, `${candidate}${extension}`);
+      const why = await refusal(full, platform);
+      if (!why) return { path: full };
+      reason ??= why;
+    }
+  }
+  return { refused: `${candidate} (${bare ? "not found on PATH" : reason})` };
+}
+
+/**
+ * An environment variable. On Windows its name has any case (`Path`), which a
+ * copied env object no longer ignores; the last spelling is the one merged in
+ * last (the application's environment over this process's).
+ */
+function variable(env: NodeJS.ProcessEnv, name: string, platform: Context["platform"]): string | undefined {
+  if (platform !== "windows") return env[name];
+  return Object.entries(env)
+    .filter(([key]) => key.toUpperCase() === name)
+    .at(-1)?.[1];
+}
+
+/** Why `file` cannot be started, or undefined when it can. */
+async function refusal(file: string, platform: Context["platform"]): Promise<string | undefined> {
+  let info: Stats;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" || code === "ENOTDIR" ? "does not exist" : (error as Error).message;
+  }
+  if (info.isDirectory()) return "is a folder, not a file";
+  if (!info.isFile()) return "is not a regular file";
+  // Windows has no execute permission to ask about: X_OK there only says the file exists.
+  if (platform === "windows") return undefined;
+  try {
+    await access(file, constants.X_OK);
+    return undefined;
+  } catch {
+    return "is not executable (no execute permission)";
+  }
 }

@@ -1,15 +1,16 @@
 /**
- * The launcher: launch data, prelaunch hooks in order, then the application
- * with the workfile (execa, attached to this terminal). `dryRun` stops before
- * starting it and returns the command instead.
+ * The launcher: launch data, the application's executable (checked first,
+ * so a launch that cannot start runs no hook), prelaunch hooks in order, then
+ * the application with the workfile (execa, attached to this terminal).
+ * `dryRun` stops before starting it and returns the command instead.
  */
 import { existsSync } from "node:fs";
 import { execa } from "execa";
 import type { HookServices, LaunchData, LaunchType } from "../../hooks/hook.js";
 import type { Context } from "../context.js";
-import { InputError, LaunchError } from "../errors.js";
+import { LaunchError } from "../errors.js";
 import { applicableHooks, discoverHooks, type HookRun, runHooks } from "./hooks.js";
-import { buildLaunch, type LaunchRequest } from "./launch-data.js";
+import { buildLaunch, findExecutable, type LaunchRequest } from "./launch-data.js";
 
 export interface LaunchOptions {
   dryRun?: boolean;
@@ -33,6 +34,11 @@ export async function launch(
   options: LaunchOptions,
 ): Promise<LaunchResult> {
   const { data, app } = await buildLaunch(context, request);
+  // Before any hook: a hook may transfer gigabytes, wasted if the application cannot start.
+  const executable = await findExecutable(app, context.platform, context.settings.file, {
+    ...process.env,
+    ...data.env,
+  });
   const hookDirs = data.project_settings.launcher.hook_dirs;
   const hooks = applicableHooks(await discoverHooks(hookDirs), {
     appGroup: app.group,
@@ -46,25 +52,20 @@ export async function launch(
     platform: context.platform,
     services: { ...options.services, context },
   });
-  if (!app.executable) {
-    throw new InputError(
-      `application ${data.app_name} has no executable for ${context.platform}: set applications.${app.group}.variants.${app.variant}.executables.${context.platform}`,
-    );
-  }
   const workfile =
     data.workfile_path ??
     (data.start_last_workfile && existsSync(data.last_workfile_path) ? data.last_workfile_path : undefined);
   const args = [...app.arguments, ...(options.extraArgs ?? []), ...(workfile ? [workfile] : [])];
-  const command = [app.executable, ...args];
+  const command = [executable, ...args];
   if (options.dryRun) return { command, data, hooks: runs };
-  const child = await execa(app.executable, args, {
+  const child = await execa(executable, args, {
     env: { ...process.env, ...data.env },
     cwd: data.workdir && existsSync(data.workdir) ? data.workdir : process.cwd(),
     stdio: "inherit",
     reject: false,
   });
   if (child.failed && child.exitCode === undefined) {
-    throw new LaunchError(`cannot start ${app.executable}: ${child.shortMessage}`);
+    throw new LaunchError(`cannot start ${executable}: ${child.shortMessage}`);
   }
   return { command, data, hooks: runs, exitCode: child.exitCode ?? 1 };
 }
