@@ -9,6 +9,7 @@ export interface CommonOptions {
   home?: string;
   json?: boolean;
   verbose?: boolean;
+  logFormat?: "json" | "pretty";
 }
 
 export function printResult(options: CommonOptions, result: unknown, text: () => string): void {

@@ -2,12 +2,27 @@ import { type Command, InvalidArgumentError } from "commander";
 import type { Context } from "../../context.js";
 import type { CommonOptions } from "../output.js";
 
+// Kept here rather than imported from log.ts: `--help` and usage errors must not load pino.
+const LOG_FORMATS = ["json", "pretty"] as const;
+
 /** The options every command accepts. */
 export function withCommonOptions(command: Command): Command {
   return command
     .option("--home <dir>", "sitesync home (default: $SITESYNC_HOME or ~/.sitesync)")
     .option("--json", "print the result as JSON on stdout (logs stay on stderr)")
-    .option("--verbose", "more detail on stderr");
+    .option("--verbose", "more detail on stderr")
+    .option(
+      "--log-format <format>",
+      `log lines on stderr: ${LOG_FORMATS.join(" or ")} (default: pretty on a terminal, json otherwise)`,
+      parseLogFormat,
+    );
+}
+
+function parseLogFormat(value: string): (typeof LOG_FORMATS)[number] {
+  const format = LOG_FORMATS.find((f) => f === value);
+  if (!format)
+    throw new InvalidArgumentError(`--log-format: "${value}" is not one of ${LOG_FORMATS.join(", ")}`);
+  return format;
 }
 
 /** Runs a command body with an open context and always closes the store. */

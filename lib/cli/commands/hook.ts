@@ -55,7 +55,7 @@ export function registerHook(program: Command): void {
       });
       if (options.lastWorkfile) data.last_workfile_path = options.lastWorkfile;
       if (options.workfile) data.workfile_path = options.workfile;
-      const logger = createLogger({ verbose: options.verbose ?? false });
+      const logger = createLogger({ verbose: options.verbose ?? false, format: options.logFormat });
       const progress = progressRenderer(!options.json);
       try {
         const result = await copyLastPublishedWorkfile({

@@ -30,7 +30,7 @@ export function registerLaunch(program: Command): void {
         import("../../log.js"),
         import("../progress.js"),
       ]);
-      const logger = createLogger({ verbose: options.verbose ?? false });
+      const logger = createLogger({ verbose: options.verbose ?? false, format: options.logFormat });
       const progress = progressRenderer(!options.json);
       const result = await launch(
         context,

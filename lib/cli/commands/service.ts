@@ -24,7 +24,7 @@ export function registerService(program: Command): void {
         import("../../service/service.js"),
         import("../progress.js"),
       ]);
-      const logger = createLogger({ verbose: options.verbose ?? false });
+      const logger = createLogger({ verbose: options.verbose ?? false, format: options.logFormat });
       const progress = progressRenderer(!options.json);
       const site = options.activeSite;
       logger.info({ site, home: context.home }, "sync service started");

@@ -65,7 +65,7 @@ export function registerSync(program: Command): void {
           import("../progress.js"),
         ]);
       await requireProject(context, options.project);
-      const logger = createLogger({ verbose: options.verbose ?? false });
+      const logger = createLogger({ verbose: options.verbose ?? false, format: options.logFormat });
       const progress = progressRenderer(!options.json);
       const signal = stopSignal(logger);
       if (!options.once) {
