@@ -75,6 +75,8 @@ export class StateRecorder {
 
   async finished(outcomes: FileOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
+    // A settled file sends no more progress: its entry would only make a run's memory follow its file count.
+    for (const outcome of outcomes) this.lastProgress.delete(this.key(outcome.job));
     await this.write(
       outcomes.map((o) => o.job),
       outcomes.map((outcome): FileStateUpdate => {

@@ -58,6 +58,19 @@ describe("state recorder", () => {
     expect(writes.every((w) => w.site === "ws")).toBe(true);
   });
 
+  it("forgets a file's progress clock once the file has settled", async () => {
+    vi.useFakeTimers();
+    const { store, writes } = recordingStore();
+    const recorder = new StateRecorder(store, sites);
+    await recorder.progress(job, 10, 100, 0);
+    await recorder.finished([{ status: "ok", job, bytes: 100 }]);
+    writes.length = 0;
+    vi.advanceTimersByTime(5000);
+    // Moved again later (a new attempt): its first progress starts a new clock, no write.
+    await recorder.progress(job, 10, 100, 0);
+    expect(writes).toEqual([]);
+  });
+
   it("mirrors settled results to alternative sites, but not progress", async () => {
     const { store, writes } = recordingStore();
     const recorder = new StateRecorder(store, sites);
