@@ -17,6 +17,7 @@ import { registerStatus } from "./commands/status.js";
 import { registerSync } from "./commands/sync.js";
 import { registerValidate } from "./commands/validate.js";
 import { reportError } from "./output.js";
+import { stopExitCode } from "./stop.js";
 
 export function buildProgram(): Command {
   const program = new Command("sitesync")
@@ -46,13 +47,15 @@ export async function main(argv: string[]): Promise<number> {
     await loadProviderModules();
     // AYON spells it `syncservice --active_site studio`; both spellings work.
     await program.parseAsync(argv.map((arg) => arg.replace(/^--active_site(?==|$)/, "--active-site")));
-    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+    return stopExitCode() ?? (process.exitCode === undefined ? 0 : Number(process.exitCode));
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are successes; every other parse error is bad usage.
       return error.exitCode === 0 ? 0 : 2;
     }
-    return reportError(error, { json: argv.includes("--json"), verbose: argv.includes("--verbose") });
+    const code = reportError(error, { json: argv.includes("--json"), verbose: argv.includes("--verbose") });
+    // Work a signal interrupted ends with the signal's code, whatever error the interruption raised.
+    return stopExitCode() ?? code;
   }
 }
 

@@ -36,7 +36,15 @@ export interface PublishResult {
   };
 }
 
-export async function publish(context: Context, request: PublishRequest): Promise<PublishResult> {
+/**
+ * `signal` stops the publish between and inside copies (SIGINT/SIGTERM): the
+ * copies made so far are removed and nothing is registered.
+ */
+export async function publish(
+  context: Context,
+  request: PublishRequest,
+  signal?: AbortSignal,
+): Promise<PublishResult> {
   const plan = await planPublish(context, request);
   const heroPlan = request.hero ? await planHero(context, plan, request.product) : undefined;
   const provider = createProvider(plan.site.provider, {
@@ -57,10 +65,11 @@ export async function publish(context: Context, request: PublishRequest): Promis
     const copied: string[] = [];
     let result: PublishResult;
     try {
-      const files = await copyFiles(provider, plan.files, copied, false);
+      const files = await copyFiles(provider, plan.files, copied, { overwrite: false, signal });
       const versionId = newId();
       const representationId = newId();
       const statuses = initialSiteStatuses(plan.sites, plan.site.name);
+      signal?.throwIfAborted();
       await context.store.registerPublish(
         plan.project.name,
         record(plan, request, { versionId, representationId, version: plan.version, files, statuses }),
@@ -92,7 +101,7 @@ async function integrateHero(
 ): Promise<NonNullable<PublishResult["hero"]>> {
   try {
     // Hero files are replaced in place: each copy still lands atomically.
-    const files = await copyFiles(provider, hero.files, [], true);
+    const files = await copyFiles(provider, hero.files, [], { overwrite: true });
     const statuses = initialSiteStatuses(plan.sites, plan.site.name, hero.previouslyHeldBy);
     await context.store.registerPublish(plan.project.name, {
       ...record(plan, request, {
@@ -119,13 +128,17 @@ async function copyFiles(
   provider: SiteProvider,
   planned: PlannedFile[],
   copied: string[],
-  overwrite: boolean,
+  options: { overwrite: boolean; signal?: AbortSignal | undefined },
 ): Promise<RepresentationFile[]> {
+  const { overwrite, signal } = options;
   const files: RepresentationFile[] = [];
   for (const file of planned) {
+    signal?.throwIfAborted();
     const sha256 = await sha256File(file.source);
     await provider.mkdirs(path.dirname(file.target));
-    await provider.upload(file.source, file.target, { overwrite });
+    // An upload stopped half way removes its own temporary file; the target is never
+    // listed before it is ours (a racing publish's file there must not be removed).
+    await provider.upload(file.source, file.target, { overwrite, ...(signal ? { signal } : {}) });
     copied.push(file.target);
     const stat = await provider.stat(file.target);
     if (!stat || stat.size !== file.size) {

@@ -53,20 +53,3 @@ export function parseInteger(option: string) {
     return n;
   };
 }
-
-/**
- * An AbortSignal that fires on SIGINT/SIGTERM, so loops and transfers stop
- * cleanly (temporary files removed, claims released). A second signal exits at once.
- */
-export function stopSignal(logger: { info: (o: object, m: string) => void }): AbortSignal {
-  const controller = new AbortController();
-  const stop = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
-    logger.info({ signal: name }, "stopping: finishing cleanly (send again to exit at once)");
-    controller.abort(new Error(`stopped by ${name}`));
-  };
-  process.once("SIGINT", () => stop("SIGINT"));
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => controller.signal.aborted && process.exit(130));
-  return controller.signal;
-}

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import { type CommonOptions, printResult } from "../output.js";
-import { stopSignal, withCommonOptions, withContext } from "./common.js";
+import { stopSignal } from "../stop.js";
+import { withCommonOptions, withContext } from "./common.js";
 
 interface HookRunOptions extends CommonOptions {
   project: string;

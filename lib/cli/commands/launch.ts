@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { type CommonOptions, printResult } from "../output.js";
-import { stopSignal, withCommonOptions, withContext } from "./common.js";
+import { stopSignal } from "../stop.js";
+import { withCommonOptions, withContext } from "./common.js";
 
 interface LaunchOptions extends CommonOptions {
   project: string;

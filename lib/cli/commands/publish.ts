@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { statusName } from "../../store/status.js";
 import { type CommonOptions, printResult } from "../output.js";
+import { stopSignal } from "../stop.js";
 import { collect, withCommonOptions, withContext } from "./common.js";
 
 interface PublishOptions extends CommonOptions {
@@ -37,20 +38,30 @@ export function registerPublish(program: Command): void {
       .option("--hero", "also integrate the version as the product's hero version"),
   ).action(async (options: PublishOptions) => {
     await withContext(options, async (context) => {
-      const { publish } = await import("../../publish/publish.js");
-      const result = await publish(context, {
-        project: options.project,
-        folderPath: options.folder,
-        task: options.task,
-        product: options.product,
-        productType: options.productType,
-        files: options.file,
-        ...(options.resources === undefined ? {} : { resources: options.resources }),
-        ...(options.representation === undefined ? {} : { representation: options.representation }),
-        links: options.link ?? [],
-        ...(options.site === undefined ? {} : { site: options.site }),
-        hero: options.hero ?? false,
-      });
+      const [{ publish }, { createLogger }] = await Promise.all([
+        import("../../publish/publish.js"),
+        import("../../log.js"),
+      ]);
+      const signal = stopSignal(
+        createLogger({ verbose: options.verbose ?? false, format: options.logFormat }),
+      );
+      const result = await publish(
+        context,
+        {
+          project: options.project,
+          folderPath: options.folder,
+          task: options.task,
+          product: options.product,
+          productType: options.productType,
+          files: options.file,
+          ...(options.resources === undefined ? {} : { resources: options.resources }),
+          ...(options.representation === undefined ? {} : { representation: options.representation }),
+          links: options.link ?? [],
+          ...(options.site === undefined ? {} : { site: options.site }),
+          hero: options.hero ?? false,
+        },
+        signal,
+      );
       printResult(options, result, () =>
         [
           `published ${options.product} v${String(result.version).padStart(3, "0")} on ${result.site}`,

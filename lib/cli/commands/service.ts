@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { checkSiteId } from "../../home.js";
 import type { CommonOptions } from "../output.js";
-import { stopSignal, withCommonOptions, withContext } from "./common.js";
+import { stopSignal } from "../stop.js";
+import { withCommonOptions, withContext } from "./common.js";
 
 interface ServiceOptions extends CommonOptions {
   activeSite: string;
@@ -32,7 +33,7 @@ export function registerService(program: Command): void {
         context,
         site,
         logger,
-        signal: stopSignal(logger),
+        signal: stopSignal(logger, { termIsNormalEnd: true }),
         wakeable: true,
         onEvent: progress.onEvent,
       });

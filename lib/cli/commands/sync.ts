@@ -1,7 +1,8 @@
 import type { Command } from "commander";
-import { failures, type PassReport } from "../../engine/types.js";
+import { failures, type PassReport, projectProblems } from "../../engine/types.js";
 import { type CommonOptions, printResult } from "../output.js";
-import { stopSignal, withCommonOptions, withContext } from "./common.js";
+import { stopSignal } from "../stop.js";
+import { withCommonOptions, withContext } from "./common.js";
 
 interface SyncOptions extends CommonOptions {
   project: string;
@@ -11,6 +12,10 @@ interface SyncOptions extends CommonOptions {
 export interface ProjectSummary {
   project: string;
   skipped?: string;
+  /** The skip is a site problem to fix (`sync --once` then exits 1), not a choice. */
+  problem?: boolean;
+  /** The project's work stopped on an error (the store failing, say). */
+  error?: string;
   activeSite?: string;
   remoteSite?: string;
   transferred: number;
@@ -23,6 +28,8 @@ export function summarize(report: PassReport): { projects: ProjectSummary[] } {
     projects: report.projects.map((p) => ({
       project: p.project,
       ...(p.skipped ? { skipped: p.skipped } : {}),
+      ...(p.problem ? { problem: true } : {}),
+      ...(p.error ? { error: p.error } : {}),
       ...(p.activeSite ? { activeSite: p.activeSite, remoteSite: p.remoteSite } : {}),
       transferred: p.outcomes.filter((o) => o.status === "ok").length,
       claimedElsewhere: p.claimedElsewhere,
@@ -52,7 +59,7 @@ export function registerSync(program: Command): void {
       .requiredOption("--project <name>", "project name")
       .option(
         "--once",
-        "run a single pass and exit: 0 when all planned work succeeded, 1 when a transfer failed",
+        "run a single pass and exit: 0 when all planned work succeeded, 1 when a transfer failed or a site cannot be used",
       ),
   ).action(async (options: SyncOptions) => {
     await withContext(options, async (context) => {
@@ -67,7 +74,7 @@ export function registerSync(program: Command): void {
       await requireProject(context, options.project);
       const logger = createLogger({ verbose: options.verbose ?? false, format: options.logFormat });
       const progress = progressRenderer(!options.json);
-      const signal = stopSignal(logger);
+      const signal = stopSignal(logger, { termIsNormalEnd: !options.once });
       if (!options.once) {
         await runLoop({
           context,
@@ -95,16 +102,19 @@ export function registerSync(program: Command): void {
       printResult(options, summary, () =>
         summary.projects
           .map((p) =>
-            p.skipped
-              ? `${p.project}: skipped: ${p.skipped}`
-              : [
-                  `${p.project}: ${p.transferred} file(s) transferred ${p.activeSite} <-> ${p.remoteSite}, ${p.failed.length} failed`,
-                  ...p.failed.map((f) => `  FAILED ${f.file} after ${f.retries} tries: ${f.message}`),
-                ].join("\n"),
+            p.error || p.problem
+              ? `${p.project}: cannot sync: ${p.error ?? p.skipped}`
+              : p.skipped
+                ? `${p.project}: skipped: ${p.skipped}`
+                : [
+                    `${p.project}: ${p.transferred} file(s) transferred ${p.activeSite} <-> ${p.remoteSite}, ${p.failed.length} failed`,
+                    ...p.failed.map((f) => `  FAILED ${f.file} after ${f.retries} tries: ${f.message}`),
+                  ].join("\n"),
           )
           .join("\n"),
       );
-      if (failed.length > 0 || signal.aborted) process.exitCode = 1;
+      // A site that cannot be used is a failure a cron job must see, not a quiet skip.
+      if (failed.length > 0 || projectProblems(report).length > 0 || signal.aborted) process.exitCode = 1;
     });
   });
 }
