@@ -71,6 +71,11 @@ export class StoreError extends SitesyncError {
   readonly kind = "store";
 }
 
+/** The message of anything thrown: custom providers and libraries may throw non-Errors. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export function exitCodeOf(error: unknown): 1 | 2 {
   return error instanceof SitesyncError ? error.exitCode : 1;
 }

@@ -11,6 +11,7 @@ import os from "node:os";
 import { batchLimitOf } from "../../providers/registry.js";
 import type { Platform } from "../anatomy/roots.js";
 import { fillRootless } from "../anatomy/roots.js";
+import { messageOf } from "../errors.js";
 import type { Settings } from "../settings/load.js";
 import { SyncStatus } from "../store/status.js";
 import type { FileState, Project, Store, WorkItem } from "../store/types.js";
@@ -78,9 +79,27 @@ export class SyncEngine {
       if (pauses.some((p) => p.kind === "service")) reason = "the sync service is paused";
       else if (pauses.some((p) => p.kind === "project" && p.project === project.name))
         reason = "the project is paused";
-      const projectReport = reason ? skipped(project.name, reason) : await this.syncProject(project, signal);
-      if (projectReport.skipped)
-        this.emit({ type: "project-skipped", project: project.name, reason: projectReport.skipped });
+      const projectReport = reason
+        ? skipped(project.name, reason, false)
+        : await this.syncProject(project, signal).catch(
+            // One project's failure (the store refusing a write, say) must not end the pass for the others.
+            (error: unknown): ProjectReport => ({
+              project: project.name,
+              error: messageOf(error),
+              outcomes: [],
+              claimedElsewhere: 0,
+            }),
+          );
+      if (projectReport.skipped) {
+        this.emit({
+          type: "project-skipped",
+          project: project.name,
+          reason: projectReport.skipped,
+          problem: projectReport.problem ?? false,
+        });
+      }
+      if (projectReport.error)
+        this.emit({ type: "project-failed", project: project.name, message: projectReport.error });
       report.projects.push(projectReport);
     }
     return report;
@@ -93,7 +112,7 @@ export class SyncEngine {
       this.options.ownSite,
       this.options.platform,
     );
-    if (!resolved.ok) return skipped(project.name, resolved.reason);
+    if (!resolved.ok) return skipped(project.name, resolved.reason, resolved.problem);
     const { pair } = resolved;
     try {
       const limit = batchLimitOf(pair.remote.provider);
@@ -206,13 +225,14 @@ export class SyncEngine {
     } finally {
       clearInterval(heartbeat);
       // One statement for the whole run: claims are taken per run and this engine runs one at a time.
-      await store.releaseClaims(this.owner);
+      // A store that refuses it must not hide the run's own result: the leases then lapse on their own.
+      await store.releaseClaims(this.owner).catch(() => undefined);
     }
   }
 }
 
-function skipped(project: string, reason: string): ProjectReport {
-  return { project, skipped: reason, outcomes: [], claimedElsewhere: 0 };
+function skipped(project: string, reason: string, problem: boolean): ProjectReport {
+  return { project, skipped: reason, ...(problem ? { problem } : {}), outcomes: [], claimedElsewhere: 0 };
 }
 
 /**
@@ -240,13 +260,32 @@ export function jobsFor(pair: SyncPair, items: WorkItem[], direction: Direction)
         direction,
         targetSite: direction === "download" ? pair.active.name : pair.remote.name,
         sourceSite: direction === "download" ? pair.remote.name : pair.active.name,
-        localPath: fillRootless(file.path, pair.active.roots),
-        remotePath: fillRootless(file.path, pair.remote.roots),
+        ...pathsOf(pair, file.path),
         retries: want.retries,
       });
     }
   }
   return jobs;
+}
+
+/**
+ * The file's path on both sites. A path one site cannot resolve (a root it
+ * does not define) makes a job that fails on its own, so the rest of the
+ * representation and of the pass still move.
+ */
+function pathsOf(pair: SyncPair, rootless: string): Pick<FileJob, "localPath" | "remotePath" | "unresolved"> {
+  const paths = { localPath: rootless, remotePath: rootless };
+  for (const [key, site] of [
+    ["localPath", pair.active],
+    ["remotePath", pair.remote],
+  ] as const) {
+    try {
+      paths[key] = fillRootless(rootless, site.roots);
+    } catch (error) {
+      return { ...paths, unresolved: `cannot resolve the path on site "${site.name}": ${messageOf(error)}` };
+    }
+  }
+  return paths;
 }
 
 function byId(files: FileState[] | undefined): Map<string, FileState> {

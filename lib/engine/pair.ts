@@ -8,6 +8,7 @@
 import type { SiteProvider } from "../../providers/provider.js";
 import { createProvider, registeredKinds } from "../../providers/registry.js";
 import type { AnatomyRoots, Platform } from "../anatomy/roots.js";
+import { messageOf } from "../errors.js";
 import type { Settings } from "../settings/load.js";
 import { type ProjectSites, type ResolvedSite, resolveProjectSites } from "../settings/sites.js";
 import type { Project } from "../store/types.js";
@@ -23,7 +24,12 @@ export interface SyncPair {
   loopDelay: number;
 }
 
-export type PairResult = { ok: true; pair: SyncPair } | { ok: false; reason: string };
+/**
+ * `problem` says whether the reason is something to fix (a site that cannot
+ * be used) or a choice that needs nothing (sync disabled, another process's
+ * site, active = remote): `sync --once` fails on the first and not the second.
+ */
+export type PairResult = { ok: true; pair: SyncPair } | { ok: false; reason: string; problem: boolean };
 
 export async function resolvePair(
   project: Project,
@@ -41,49 +47,46 @@ export async function resolvePair(
       platform,
     );
   } catch (error) {
-    return { ok: false, reason: (error as Error).message };
+    return { ok: false, reason: (error as Error).message, problem: true };
   }
-  if (!sites.syncEnabled) return { ok: false, reason: "site sync is disabled for this project" };
+  if (!sites.syncEnabled)
+    return { ok: false, reason: "site sync is disabled for this project", problem: false };
   // The loop only moves files for its own site (N workstations must not all sync studio);
   // an on-demand request may fill any active site this machine can write to.
   if ((options.requireOwnActiveSite ?? true) && sites.activeSite !== ownSite) {
     return {
       ok: false,
       reason: `the active site is "${sites.activeSite}", not this process's site "${ownSite}"; a service for "${sites.activeSite}" syncs it`,
+      problem: false,
     };
   }
   if (sites.activeSite === sites.remoteSite) {
-    return { ok: false, reason: `active and remote site are both "${sites.activeSite}": nothing to sync` };
+    return {
+      ok: false,
+      reason: `active and remote site are both "${sites.activeSite}": nothing to sync`,
+      problem: false,
+    };
   }
   const active = sites.sites.get(sites.activeSite);
   const remote = sites.sites.get(sites.remoteSite);
-  if (!active || !remote) return { ok: false, reason: "active or remote site is not configured" };
+  if (!active || !remote)
+    return { ok: false, reason: "active or remote site is not configured", problem: true };
   if (active.provider !== "local_drive") {
     return {
       ok: false,
       reason: `the active site "${active.name}" must be a local_drive site on this machine, not ${active.provider}`,
+      problem: true,
     };
   }
-  for (const site of [active, remote]) {
-    if (site.problems.length > 0)
-      return { ok: false, reason: `site "${site.name}": ${site.problems.join("; ")}` };
-    if (!registeredKinds().includes(site.provider)) {
-      return {
-        ok: false,
-        reason: `site "${site.name}": provider "${site.provider}" is not available in this version`,
-      };
-    }
+  const opened = await openSite(active);
+  if (!opened.ok) return { ok: false, reason: opened.reason, problem: true };
+  const activeProvider = opened.provider;
+  const other = await openSite(remote);
+  if (!other.ok) {
+    await activeProvider.close?.().catch(() => undefined);
+    return { ok: false, reason: other.reason, problem: true };
   }
-  const context = (site: ResolvedSite) => ({ siteName: site.name, config: site.config, roots: site.roots });
-  const activeProvider = createProvider(active.provider, context(active));
-  const remoteProvider = createProvider(remote.provider, context(remote));
-  for (const provider of [activeProvider, remoteProvider]) {
-    const check = await provider.isActive();
-    if (!check.active) {
-      await Promise.allSettled([activeProvider.close?.(), remoteProvider.close?.()]);
-      return { ok: false, reason: `site "${provider.siteName}" is not active: ${check.reason}` };
-    }
-  }
+  const remoteProvider = other.provider;
   const config = settings.forProject(project.name).sitesync.config;
   return {
     ok: true,
@@ -98,6 +101,37 @@ export async function resolvePair(
       loopDelay: config.loop_delay,
     },
   };
+}
+
+/**
+ * A site's provider, open and answering, or why the site cannot be used now:
+ * a problem in its settings (an unset {ENV} in a root), a provider this
+ * version lacks, or the provider's own check (host key changed, cannot
+ * connect, authentication failed, credentials missing).
+ */
+export async function openSite(
+  site: ResolvedSite,
+): Promise<{ ok: true; provider: SiteProvider } | { ok: false; reason: string }> {
+  if (site.problems.length > 0)
+    return { ok: false, reason: `site "${site.name}": ${site.problems.join("; ")}` };
+  if (!registeredKinds().includes(site.provider))
+    return {
+      ok: false,
+      reason: `site "${site.name}": provider "${site.provider}" is not available in this version`,
+    };
+  let provider: SiteProvider;
+  try {
+    provider = createProvider(site.provider, { siteName: site.name, config: site.config, roots: site.roots });
+  } catch (error) {
+    return { ok: false, reason: `site "${site.name}": ${messageOf(error)}` };
+  }
+  // A studio's own provider may throw instead of answering: that is an inactive site too.
+  const check = await provider
+    .isActive()
+    .catch((error: unknown) => ({ active: false as const, reason: messageOf(error) }));
+  if (check.active) return { ok: true, provider };
+  await provider.close?.().catch(() => undefined);
+  return { ok: false, reason: `site "${site.name}" is not active: ${check.reason}` };
 }
 
 export async function closePair(pair: SyncPair): Promise<void> {

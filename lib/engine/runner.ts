@@ -3,9 +3,10 @@
  * backoff up to retry_cnt, state recorded through the StateRecorder. Shared
  * by the loop's passes and on-demand requests, so both move files the same way.
  */
+import { unlink } from "node:fs/promises";
 import path from "node:path";
 import pLimit from "p-limit";
-import { ProviderError } from "../errors.js";
+import { messageOf, ProviderError } from "../errors.js";
 import { flushFolders } from "../fs/durable.js";
 import { backoffMs, delay } from "./backoff.js";
 import type { StateRecorder } from "./recorder.js";
@@ -35,6 +36,8 @@ export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<Fil
     byRepresentation.set(job.representationId, entry);
   }
   const settled = new Map<FileJob, FileOutcome>();
+  // No task below rejects (runJob and finish catch what they can record), so Promise.all
+  // returns only when every transfer has stopped: none is left running behind the caller.
   await Promise.all(
     jobs.map((job) =>
       limit(async () => {
@@ -45,9 +48,7 @@ export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<Fil
         entry.done.push(attempt);
         entry.left -= 1;
         if (entry.left > 0) return;
-        const outcomes = await settle(entry.done);
-        await options.recorder.finished(outcomes);
-        for (const outcome of outcomes) {
+        for (const outcome of await finish(entry.done, options.recorder)) {
           settled.set(outcome.job, outcome);
           options.emit({ type: "file-done", outcome });
         }
@@ -55,6 +56,31 @@ export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<Fil
     ),
   );
   return jobs.map((job) => settled.get(job) ?? { status: "aborted", job });
+}
+
+/**
+ * Settles and records one representation. When that fails (the store refuses
+ * the write, the disk is full), its files are reported failed with the reason
+ * and the pass goes on; their state stays IN_PROGRESS, which the next start-up
+ * recovery puts back to QUEUED.
+ */
+async function finish(attempts: Attempt[], recorder: StateRecorder): Promise<FileOutcome[]> {
+  let outcomes: FileOutcome[] = [];
+  try {
+    outcomes = await settle(attempts);
+    await recorder.finished(outcomes);
+    return outcomes;
+  } catch (error) {
+    // Temporary files not yet in place are of no use to anybody now.
+    await Promise.all(attempts.map((a) => (a.temp ? unlink(a.temp).catch(() => undefined) : undefined)));
+    const message = `cannot record the result: ${messageOf(error)}`;
+    return attempts.map(({ outcome: { job } }) => ({
+      status: "failed",
+      job,
+      retries: job.retries + 1,
+      message,
+    }));
+  }
 }
 
 /** A file's result before it is in place: a verified download still has its temporary name. */
@@ -88,6 +114,11 @@ async function settle(attempts: Attempt[]): Promise<FileOutcome[]> {
 async function runJob(job: FileJob, options: RunOptions, madeDirs: Set<string>): Promise<Attempt> {
   const { recorder, signal } = options;
   let retries = job.retries;
+  if (job.unresolved) {
+    // Retrying cannot resolve a path; fixing the site's roots and `site reset` can.
+    const message = `${job.unresolved} (not retried: permanent error)`;
+    return { outcome: { status: "failed", job, retries: retries + 1, message } };
+  }
   for (;;) {
     if (signal.aborted) return { outcome: { status: "aborted", job } };
     options.emit({ type: "file-start", job });
@@ -108,7 +139,7 @@ async function runJob(job: FileJob, options: RunOptions, madeDirs: Set<string>):
     } catch (error) {
       if (signal.aborted) return { outcome: { status: "aborted", job } };
       retries += 1;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       const permanent = error instanceof ProviderError && !error.retryable;
       if (permanent || retries >= options.retryCnt) {
         return {
@@ -122,7 +153,8 @@ async function runJob(job: FileJob, options: RunOptions, madeDirs: Set<string>):
       }
       const wait = backoffMs(retries, options.retryBaseMs);
       options.emit({ type: "file-retry", job, retries, message, delayMs: wait });
-      await recorder.retrying(job, retries, message);
+      // Only informs `status` meanwhile: a store refusing it must not stop the retries.
+      await recorder.retrying(job, retries, message).catch(() => undefined);
       try {
         await delay(wait, signal);
       } catch {

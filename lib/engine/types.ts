@@ -18,6 +18,12 @@ export interface FileJob {
   remotePath: string;
   /** Retries already spent on this file on the target site. */
   retries: number;
+  /**
+   * Why the file's path cannot be resolved on one of the sites (a root the
+   * site does not define, say); the paths are then the rootless path and the
+   * job fails without moving anything, recorded on the file like any failure.
+   */
+  unresolved?: string;
 }
 
 export type FileOutcome =
@@ -26,7 +32,8 @@ export type FileOutcome =
   | { status: "aborted"; job: FileJob };
 
 export type EngineEvent =
-  | { type: "project-skipped"; project: string; reason: string }
+  | { type: "project-skipped"; project: string; reason: string; problem: boolean }
+  | { type: "project-failed"; project: string; message: string }
   | {
       type: "project-start";
       project: string;
@@ -47,6 +54,14 @@ export interface ProjectReport {
   activeSite?: string;
   remoteSite?: string;
   skipped?: string;
+  /**
+   * The skip is a problem with a site (provider inactive, a root with an unset
+   * {ENV}...), not a choice (sync disabled, another service's site): the
+   * project cannot sync until someone fixes it.
+   */
+  problem?: boolean;
+  /** The project's work stopped on an error no file could record (the store failing, say). */
+  error?: string;
   outcomes: FileOutcome[];
   /** Files another process holds a claim on; left to it. */
   claimedElsewhere: number;
@@ -54,6 +69,15 @@ export interface ProjectReport {
 
 export interface PassReport {
   projects: ProjectReport[];
+}
+
+/** Projects that could not sync because of a site problem or an error, with the reason. */
+export function projectProblems(report: PassReport): Array<{ project: string; reason: string }> {
+  return report.projects.flatMap((p) => {
+    if (p.error) return [{ project: p.project, reason: p.error }];
+    if (p.problem && p.skipped) return [{ project: p.project, reason: p.skipped }];
+    return [];
+  });
 }
 
 export function failures(report: PassReport): Array<Extract<FileOutcome, { status: "failed" }>> {

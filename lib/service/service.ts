@@ -8,9 +8,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Context } from "../context.js";
+import { backoffMs, retryBaseMs } from "../engine/backoff.js";
 import { SyncEngine } from "../engine/engine.js";
 import { recoverInterrupted } from "../engine/recover.js";
 import type { EngineEvent, EngineListener, PassReport } from "../engine/types.js";
+import { messageOf } from "../errors.js";
 import type { Logger } from "../log.js";
 import { registerService, serviceToken, unregisterService } from "./wake.js";
 
@@ -38,9 +40,7 @@ export async function runLoop(options: LoopOptions): Promise<void> {
   });
   if (options.onEvent) engine.on(options.onEvent);
   engine.on((event) => logEvent(logger, event));
-  const recovered = await recoverInterrupted(engine);
-  if (recovered.requeued || recovered.releasedOwners)
-    logger.info({ ...recovered }, "recovered interrupted transfers");
+  const skips = new SkipLog(logger);
 
   // A wake that lands during a pass or between passes is kept, never lost.
   let wakePending = false;
@@ -51,19 +51,55 @@ export async function runLoop(options: LoopOptions): Promise<void> {
         wake?.();
       })
     : undefined;
+  const baseMs = retryBaseMs();
+  let recovered = false;
+  // Passes in a row that failed as a whole (the store locked or full): the wait before the next grows.
+  let failedPasses = 0;
   try {
     while (!signal.aborted) {
       wakePending = false;
       const started = Date.now();
-      const report = await engine.runPass({
-        ...(options.projects ? { projects: options.projects } : {}),
-        signal,
-      });
-      logPass(logger, report, Date.now() - started);
-      options.onPass?.(report);
+      let waitMs: number;
+      try {
+        if (!recovered) {
+          const done = await recoverInterrupted(engine);
+          recovered = true;
+          if (done.requeued || done.releasedOwners)
+            logger.info({ ...done }, "recovered interrupted transfers");
+        }
+        const report = await engine.runPass({
+          ...(options.projects ? { projects: options.projects } : {}),
+          signal,
+        });
+        logPass(logger, report, Date.now() - started);
+        logger.debug({ projects: report.projects.length, ms: Date.now() - started }, "pass finished");
+        skips.note(report);
+        options.onPass?.(report);
+        const errors = report.projects.filter((p) => p.error);
+        failedPasses = errors.length > 0 ? failedPasses + 1 : 0;
+        waitMs = failedPasses > 0 ? backoffMs(failedPasses, baseMs) : loopDelayMs(context, report);
+        if (errors.length > 0) {
+          logger.warn(
+            {
+              attempt: failedPasses,
+              retryInMs: waitMs,
+              errors: errors.map((p) => ({ project: p.project, error: p.error })),
+            },
+            "pass failed for some projects; retrying with a growing delay",
+          );
+        }
+      } catch (error) {
+        // The service outlives a store that is locked or full: it waits longer each time, never exits.
+        failedPasses += 1;
+        waitMs = backoffMs(failedPasses, baseMs);
+        logger.warn(
+          { attempt: failedPasses, retryInMs: waitMs, error: messageOf(error) },
+          "pass failed; retrying with a growing delay",
+        );
+      }
       if (signal.aborted || wakePending) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, loopDelayMs(context, report));
+        const timer = setTimeout(done, waitMs);
         function done() {
           clearTimeout(timer);
           signal.removeEventListener("abort", done);
@@ -75,12 +111,45 @@ export async function runLoop(options: LoopOptions): Promise<void> {
       });
     }
   } finally {
-    await context.store.releaseClaims(engine.owner);
+    await context.store
+      .releaseClaims(engine.owner)
+      .catch((error: unknown) =>
+        logger.warn({ error: messageOf(error) }, "could not release claims; they lapse"),
+      );
     if (server) {
       unregisterService(context.home, site);
       await new Promise((resolve) => server.close(resolve));
     }
     logger.info({ site }, "sync loop stopped");
+  }
+}
+
+/**
+ * Says why a project cannot sync once per change of reason, not every pass:
+ * a site problem (a changed host key, an unset {ENV}) at warn, a chosen skip
+ * (sync disabled, another service's site) at debug, and that it syncs again
+ * when the reason goes away.
+ */
+class SkipLog {
+  private readonly last = new Map<string, string>();
+
+  constructor(private readonly logger: Logger) {}
+
+  note(report: PassReport): void {
+    for (const project of report.projects) {
+      const reason = project.error ?? project.skipped;
+      const before = this.last.get(project.project);
+      if (reason === before) continue;
+      if (reason === undefined) {
+        this.last.delete(project.project);
+        this.logger.info({ project: project.project, was: before }, "project syncs again");
+        continue;
+      }
+      this.last.set(project.project, reason);
+      const fields = { project: project.project, reason };
+      if (project.problem) this.logger.warn(fields, "project cannot sync: a site cannot be used");
+      else if (!project.error) this.logger.debug(fields, "project skipped");
+    }
   }
 }
 
@@ -133,10 +202,7 @@ function logEvent(logger: Logger, event: EngineEvent): void {
 
 function logPass(logger: Logger, report: PassReport, ms: number): void {
   for (const project of report.projects) {
-    if (project.skipped) {
-      logger.debug({ project: project.project, reason: project.skipped }, "project skipped");
-      continue;
-    }
+    if (project.skipped || project.error) continue;
     const counts = { ok: 0, failed: 0, aborted: 0 };
     for (const outcome of project.outcomes) counts[outcome.status] += 1;
     logger.info(

@@ -259,4 +259,29 @@ describe("engine with an SFTP site", () => {
     expect(again.projects[0]?.outcomes.map((o) => o.status)).toEqual(["ok"]);
     expect(readFileSync(local).equals(big)).toBe(true);
   }, 120_000);
+
+  it("fails sync --once with exit 1 when the server's host key changed, and says so in status", async () => {
+    studio = await engineStudio({
+      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite()] }),
+    });
+    await studio.publishFiles({ "scene.ma": "before the key changed" }, { site: "local" });
+    const cli = (...args: string[]) => runCli([...args, "--home", studio?.home as string]);
+    // accept-new records the key on the first connection.
+    expect((await cli("sync", "--project", "Proj", "--once")).code).toBe(0);
+    await server.regenerateHostKey();
+    await server.restart();
+    try {
+      await studio.publishFiles({ "scene.ma": "after" }, { site: "local", product: "workfileLater" });
+      const sync = await cli("sync", "--project", "Proj", "--once");
+      expect(sync.code, sync.stderr).toBe(1);
+      expect(sync.stdout).toContain('Proj: cannot sync: site "vendor" is not active');
+      expect(sync.stdout).toContain("has CHANGED");
+      const status = await cli("status", "--project", "Proj");
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain("site vendor cannot be used");
+      expect(status.stdout).toContain("has CHANGED");
+    } finally {
+      writeFileSync(path.join(server.dir, "client_known_hosts"), `${server.knownHostsLine}\n`);
+    }
+  }, 60_000);
 });

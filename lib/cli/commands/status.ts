@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
+import type { ProjectSites } from "../../settings/sites.js";
 import { isSyncStatus, type SyncStatus, statusName } from "../../store/status.js";
 import type { StateRow, StateSortKey } from "../../store/types.js";
 import { type CommonOptions, printResult } from "../output.js";
@@ -94,16 +95,40 @@ export function registerStatus(program: Command): void {
         page: options.page ?? 1,
         pageLength: options.pageLength ?? 50,
       });
+      const problems = await siteProblems(sites, [localSite, remoteSite]);
       const result = {
         project: project.name,
         localSite,
         remoteSite,
+        ...(problems.length ? { problems } : {}),
         total: page.total,
         representations: page.representations,
       };
-      printResult(options, result, () => table(localSite, remoteSite, page.representations, page.total));
+      printResult(options, result, () =>
+        [
+          ...problems.map((p) => `site ${p.site} cannot be used: ${p.reason}`),
+          table(localSite, remoteSite, page.representations, page.total),
+        ].join("\n"),
+      );
     });
   });
+}
+
+/** Why each shown site cannot be used now, if it cannot: the reason a sync of it stands still. */
+async function siteProblems(
+  sites: ProjectSites,
+  names: string[],
+): Promise<Array<{ site: string; reason: string }>> {
+  const { openSite } = await import("../../engine/pair.js");
+  const problems: Array<{ site: string; reason: string }> = [];
+  for (const name of new Set(names)) {
+    const site = sites.sites.get(name);
+    if (!site) continue;
+    const opened = await openSite(site);
+    if (opened.ok) await opened.provider.close?.().catch(() => undefined);
+    else problems.push({ site: name, reason: opened.reason });
+  }
+  return problems;
 }
 
 function table(localSite: string, remoteSite: string, rows: StateRow[], total: number): string {

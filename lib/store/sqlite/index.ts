@@ -15,6 +15,21 @@ import { MIGRATIONS } from "./migrations.js";
 import * as state from "./state.js";
 import * as work from "./work.js";
 
+/**
+ * How long a write waits for another process's write lock before it fails
+ * with "database is locked": 10 s, or SITESYNC_SQLITE_BUSY_MS.
+ */
+function busyTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.SITESYNC_SQLITE_BUSY_MS);
+  return env.SITESYNC_SQLITE_BUSY_MS && Number.isInteger(value) && value >= 0 ? value : 10_000;
+}
+
+/** SQLite's own failures (locked, disk full, I/O) become StoreErrors that name the store. */
+function storeFailure(error: unknown, file: string): unknown {
+  if (!(error instanceof Database.SqliteError)) return error;
+  return new StoreError(`the store ${file} failed: ${error.message} (${error.code})`, { cause: error });
+}
+
 export function openSqliteStore(file: string): Store {
   let db: Database.Database;
   try {
@@ -22,7 +37,7 @@ export function openSqliteStore(file: string): Store {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
-    db.pragma("busy_timeout = 10000");
+    db.pragma(`busy_timeout = ${busyTimeoutMs()}`);
     // 64 MiB of page cache: the default 2 MiB thrashes on a 100k-representation project.
     db.pragma("cache_size = -65536");
     migrate(db, file);
@@ -34,7 +49,7 @@ export function openSqliteStore(file: string): Store {
     try {
       return Promise.resolve(fn());
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(storeFailure(error, file));
     }
   };
   return {
