@@ -201,15 +201,20 @@ async function copyChunks(
   options: { hash: boolean; onProgress?: ProgressFn; signal?: AbortSignal },
 ): Promise<{ size: number; hash?: string }> {
   const spare: Buffer[] = [];
-  const hasher = options.hash ? new WorkerSha256((memory) => spare.push(Buffer.from(memory))) : undefined;
   const input = await open(source, "r");
+  // After the open: a hasher must be ended (digest or drop) to free its memory for other transfers.
+  const hasher = options.hash ? new WorkerSha256({ pieceSize: CHUNK, label: source }) : undefined;
   let copied = 0;
   try {
     for (;;) {
       options.signal?.throwIfAborted();
-      const piece = spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+      // The hasher's pieces are bounded: this waits while the hash is behind the copy.
+      const piece = hasher ? await hasher.piece() : (spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK));
       const { bytesRead } = await input.read(piece, 0, CHUNK, copied);
-      if (bytesRead === 0) break;
+      if (bytesRead === 0) {
+        hasher?.recycle(piece);
+        break;
+      }
       await writeAll(target, piece.subarray(0, bytesRead));
       copied += bytesRead;
       if (hasher) hasher.update(piece, bytesRead);

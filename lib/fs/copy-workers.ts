@@ -7,7 +7,8 @@
  * fsyncs and renames go the same way, one message for many files. The code
  * runs as an eval'd worker so it works from the sources and the build alike.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { JobWorker } from "./job-worker.js";
 
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
@@ -59,19 +60,8 @@ parentPort.on("message", (message) => {
 });
 `;
 
-interface Task {
-  // The worker's answer; each exported function below knows its shape.
-  resolve: (result: unknown) => void;
-  reject: (error: Error) => void;
-}
-
 /** Per item of a batch: null when it worked, else the error's message and code. */
 export type BatchErrors = ({ message: string; code?: string } | null)[];
-
-interface Slot {
-  worker: Worker;
-  busy: number;
-}
 
 /**
  * Workers spend much of their time waiting on the disk (creating files, and
@@ -80,44 +70,34 @@ interface Slot {
  */
 const WORKERS = 8;
 
-const slots: Slot[] = [];
-const tasks = new Map<number, Task>();
-let nextId = 0;
+const workers: JobWorker[] = [];
 
-function slot(): Slot {
-  if (slots.length < WORKERS) {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
-    const created: Slot = { worker, busy: 0 };
-    worker.unref();
-    worker.on(
-      "message",
-      (message: { id: number; result?: unknown; error?: { message: string; code?: string } }) => {
-        created.busy -= 1;
-        // Idle workers must not keep the process alive.
-        if (created.busy === 0) worker.unref();
-        const task = tasks.get(message.id);
-        tasks.delete(message.id);
-        if (!task) return;
-        if (message.error)
-          task.reject(Object.assign(new Error(message.error.message), { code: message.error.code }));
-        else task.resolve(message.result);
-      },
-    );
-    slots.push(created);
+function pick(): JobWorker {
+  if (workers.length < WORKERS) {
+    const created = new JobWorker(WORKER_SOURCE, "copy worker", (stopped) => {
+      // Its jobs are rejected; the next request starts a fresh worker in its place.
+      const at = workers.indexOf(stopped);
+      if (at >= 0) workers.splice(at, 1);
+    });
+    workers.push(created);
     return created;
   }
-  return slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+  return workers.reduce((a, b) => (b.pending < a.pending ? b : a));
 }
 
-function send(request: Record<string, unknown>): Promise<unknown> {
-  const chosen = slot();
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    tasks.set(id, { resolve, reject });
-    chosen.busy += 1;
-    chosen.worker.ref();
-    chosen.worker.postMessage({ ...request, id });
-  });
+/** For tests only: the live copy worker threads, to terminate them. */
+export function workersForTests(): Worker[] {
+  return workers.map((w) => w.thread);
+}
+
+/** `what` names the job in the error if its worker stops: "copying A to B". */
+function send<T>(request: Record<string, unknown>, what: string): Promise<T> {
+  return pick().run<T>(request, what);
+}
+
+/** "3 files (a, ...)": a batch named by its size and first item. */
+function batch(count: number, first: string): string {
+  return `${count} file${count === 1 ? "" : "s"} (${first}${count > 1 ? ", ..." : ""})`;
 }
 
 /**
@@ -130,18 +110,27 @@ export async function copySmallFile(
   target: string,
   options: { hash: boolean; sync: boolean },
 ): Promise<{ size: number; hash?: string }> {
-  const result = (await send({ op: "copy", source, target, ...options })) as { size: number; hash?: string };
+  const result = await send<{ size: number; hash?: string }>(
+    { op: "copy", source, target, ...options },
+    `copying ${source} to ${target}`,
+  );
   return { size: result.size, ...(result.hash ? { hash: result.hash } : {}) };
 }
 
 /** fsyncs each file; one trip to a worker for all of them. */
 export async function fsyncFiles(files: string[]): Promise<BatchErrors> {
   if (files.length === 0) return [];
-  return ((await send({ op: "fsync", files })) as { errors: BatchErrors }).errors;
+  return (
+    await send<{ errors: BatchErrors }>(
+      { op: "fsync", files },
+      `flushing ${batch(files.length, files[0] ?? "")} to disk`,
+    )
+  ).errors;
 }
 
 /** Renames each `from` to `to` (replacing what is there); one trip to a worker for all of them. */
 export async function renameFiles(moves: { from: string; to: string }[]): Promise<BatchErrors> {
   if (moves.length === 0) return [];
-  return ((await send({ op: "rename", moves })) as { errors: BatchErrors }).errors;
+  const what = `renaming ${batch(moves.length, `${moves[0]?.from} to ${moves[0]?.to}`)}`;
+  return (await send<{ errors: BatchErrors }>({ op: "rename", moves }, what)).errors;
 }

@@ -5,7 +5,9 @@
  * piece's memory belongs to the hasher once given (the caller must be done
  * with it), and they travel in batches of a few MiB to keep messages rare.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { JobWorker } from "./job-worker.js";
+import { PiecePool } from "./piece-pool.js";
 
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
@@ -23,130 +25,168 @@ function hashFile(file) {
   }
   return hash.digest("hex");
 }
-parentPort.on("message", ({ id, op, pieces, file }) => {
+parentPort.on("message", ({ id, op, stream, pieces, file }) => {
   if (op === "file") {
     try {
-      parentPort.postMessage({ id, hex: hashFile(file) });
+      parentPort.postMessage({ id, result: hashFile(file) });
     } catch (error) {
       parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
     }
   } else if (op === "update") {
-    let hash = hashes.get(id);
-    if (!hash) hashes.set(id, (hash = crypto.createHash("sha256")));
+    let hash = hashes.get(stream);
+    if (!hash) hashes.set(stream, (hash = crypto.createHash("sha256")));
     for (const { buffer, length } of pieces) hash.update(new Uint8Array(buffer, 0, length));
     // The memory goes back to its owner, who reuses it for the next pieces.
     const buffers = pieces.map((p) => p.buffer);
-    parentPort.postMessage({ id, returned: buffers }, buffers);
+    parentPort.postMessage({ id, result: buffers }, buffers);
   } else if (op === "digest") {
-    const hash = hashes.get(id) ?? crypto.createHash("sha256");
-    hashes.delete(id);
-    parentPort.postMessage({ id, hex: hash.digest("hex") });
+    const hash = hashes.get(stream) ?? crypto.createHash("sha256");
+    hashes.delete(stream);
+    parentPort.postMessage({ id, result: hash.digest("hex") });
   } else if (op === "drop") {
-    hashes.delete(id);
+    hashes.delete(stream);
   }
 });
 `;
 
+const MiB = 1024 * 1024;
+
 /** Pieces are sent once this many bytes are waiting. */
-const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_BYTES = 4 * MiB;
 
-let worker: Worker | undefined;
-let nextId = 0;
-const waiting = new Map<number, { resolve: (hex: string) => void; reject: (error: Error) => void }>();
-const owners = new Map<number, (buffer: ArrayBuffer) => void>();
+/**
+ * The piece memory of one stream: being read into, waiting for a batch, or
+ * with the worker. Four batches: the worker always has the next one queued.
+ * All streams together are bounded too (PIECE_BYTES_PER_PROCESS, 128 MiB).
+ */
+export const PIECE_BYTES_PER_STREAM = 4 * BATCH_BYTES;
 
-interface Answer {
-  id: number;
-  hex?: string;
-  returned?: ArrayBuffer[];
-  error?: { message: string; code?: string };
+let worker: JobWorker | undefined;
+let nextStream = 0;
+
+function hashWorker(): JobWorker {
+  worker ??= new JobWorker(WORKER_SOURCE, "hash worker", (stopped) => {
+    // The next request starts a fresh worker.
+    if (worker === stopped) worker = undefined;
+  });
+  return worker;
 }
 
-function ask(request: Record<string, unknown>, id: number): Promise<string> {
-  const target = hashWorker();
-  target.ref();
-  return new Promise((resolve, reject) => {
-    waiting.set(id, { resolve, reject });
-    target.postMessage({ ...request, id });
-  });
+/** For tests only: the live hash worker thread, to terminate it. */
+export function workersForTests(): Worker[] {
+  return worker ? [worker.thread] : [];
 }
 
 /** sha256 of a whole file, read and hashed on the worker thread. */
 export function sha256File(file: string): Promise<string> {
-  return ask({ op: "file", file }, nextId++);
+  return hashWorker().run<string>({ op: "file", file }, `hashing ${file}`);
 }
 
-function hashWorker(): Worker {
-  if (worker) return worker;
-  const created = new Worker(WORKER_SOURCE, { eval: true });
-  created.unref();
-  created.on("message", (message: Answer) => {
-    const { id, hex, returned, error } = message;
-    if (returned) {
-      const owner = owners.get(id);
-      for (const buffer of owner ? returned : []) owner?.(buffer);
-      return;
-    }
-    const waiter = waiting.get(id);
-    waiting.delete(id);
-    if (error) waiter?.reject(Object.assign(new Error(error.message), { code: error.code }));
-    else waiter?.resolve(hex ?? "");
-    owners.delete(id);
-    // Idle: must not keep the process alive.
-    if (waiting.size === 0) created.unref();
-  });
-  worker = created;
-  return created;
-}
-
+/**
+ * sha256 of bytes given in order, in pieces taken from piece(). A stream
+ * holds at most PIECE_BYTES_PER_STREAM of them: piece() waits while that
+ * many are out, which is the backpressure on a reader faster than the hash.
+ * End it with digest() or drop(): that frees its memory for other transfers.
+ */
 export class WorkerSha256 {
-  private readonly id = nextId++;
-  private pieces: { buffer: ArrayBuffer; length: number }[] = [];
-  private pending = 0;
+  private readonly stream = nextStream++;
+  private readonly label: string;
+  private readonly pool: PiecePool;
+  private batch: { buffer: ArrayBuffer; length: number }[] = [];
+  private batchLength = 0;
+  private inFlight = 0;
+  /** The worker that holds this stream's hash state, once a batch went to it. */
+  private home: JobWorker | undefined;
+  private failure: Error | undefined;
+  /** digest() or drop() was called: the worker forgot the stream, so later pieces are ignored, not hashed anew. */
+  private ended = false;
 
-  /** `onReturn` gets each piece's memory back once it is hashed, for reuse. */
-  constructor(onReturn?: (buffer: ArrayBuffer) => void) {
-    if (onReturn) owners.set(this.id, onReturn);
+  /** `label` names the bytes (a path) in errors; `pieceSize` is the size of each piece(). */
+  constructor(options: { pieceSize: number; label: string }) {
+    this.label = options.label;
+    // Sending a partial batch when a reader waits is what brings pieces back.
+    this.pool = new PiecePool(options.pieceSize, PIECE_BYTES_PER_STREAM, () => this.send());
   }
 
-  /**
-   * Adds `length` bytes from the start of `piece`. The piece must own its
-   * memory (Buffer.allocUnsafeSlow), and is unusable afterwards.
-   */
+  /** Memory to read the next piece into; waits while the stream (or the process) has its bound out. */
+  piece(): Promise<Buffer> {
+    return this.pool.take();
+  }
+
+  /** Gives back a piece from piece() that holds nothing to hash (the read found the end of the file). */
+  recycle(piece: Buffer): void {
+    this.pool.give(piece);
+  }
+
+  /** Adds the first `length` bytes of `piece`, which must come from piece() and is unusable afterwards. */
   update(piece: Buffer, length = piece.length): void {
-    // Handing over memory shared with other buffers (Node's pool) would break them.
-    if (
-      piece.byteOffset !== 0 ||
-      piece.buffer.byteLength !== piece.length ||
-      !(piece.buffer instanceof ArrayBuffer)
-    )
-      throw new Error("a hashed piece must own its memory (Buffer.allocUnsafeSlow)");
-    this.pieces.push({ buffer: piece.buffer, length });
-    this.pending += length;
-    if (this.pending >= BATCH_BYTES) this.send();
+    // A failed transfer's last writes may still land after drop(): their bytes are not wanted.
+    if (this.ended) return;
+    // Anything else may share memory (Node's pool) that handing over would take from its other users.
+    if (!this.pool.handOver(piece)) throw new Error("a hashed piece must come from this hasher's piece()");
+    this.batch.push({ buffer: piece.buffer as ArrayBuffer, length });
+    this.batchLength += length;
+    this.inFlight += piece.buffer.byteLength;
+    if (this.batchLength >= BATCH_BYTES) this.send();
   }
 
-  digest(): Promise<string> {
+  /** Read-only, for tests: the bytes given to update() that the worker has not given back yet. */
+  inFlightBytes(): number {
+    return this.inFlight;
+  }
+
+  async digest(): Promise<string> {
+    if (this.ended) throw new Error(`the hash of ${this.label} was already digested or dropped`);
     this.send();
-    return ask({ op: "digest" }, this.id);
+    this.ended = true;
+    try {
+      if (this.failure) throw this.failure;
+      const target = this.home ?? hashWorker();
+      if (target.stopped !== undefined) throw target.stoppedError(`hashing ${this.label}`);
+      return await target.run<string>({ op: "digest", stream: this.stream }, `hashing ${this.label}`);
+    } finally {
+      this.pool.close();
+    }
   }
 
   /** Forgets the bytes given so far (the transfer failed). */
   drop(): void {
-    this.pieces = [];
-    this.pending = 0;
-    owners.delete(this.id);
-    worker?.postMessage({ id: this.id, op: "drop" });
+    this.ended = true;
+    this.batch = [];
+    this.batchLength = 0;
+    this.home?.tell({ op: "drop", stream: this.stream });
+    this.pool.close();
   }
 
   private send(): void {
-    if (this.pieces.length === 0) return;
-    const pieces = this.pieces;
-    this.pieces = [];
-    this.pending = 0;
-    hashWorker().postMessage(
-      { id: this.id, op: "update", pieces },
-      pieces.map((p) => p.buffer),
-    );
+    if (this.batch.length === 0) return;
+    const pieces = this.batch;
+    const buffers = pieces.map((p) => p.buffer);
+    const bytes = buffers.reduce((sum, b) => sum + b.byteLength, 0);
+    this.batch = [];
+    this.batchLength = 0;
+    const target = this.home ?? hashWorker();
+    if (this.failure || target.stopped !== undefined) {
+      // The hash state died with the worker: a fresh one would digest only the bytes after the death.
+      this.failure ??= target.stoppedError(`hashing ${this.label}`);
+      this.inFlight -= bytes;
+      for (const buffer of buffers) this.pool.comeBack(buffer);
+      return;
+    }
+    this.home = target;
+    target
+      .run<ArrayBuffer[]>({ op: "update", stream: this.stream, pieces }, `hashing ${this.label}`, buffers)
+      .then(
+        (returned) => {
+          this.inFlight -= bytes;
+          for (const buffer of returned) this.pool.comeBack(buffer);
+        },
+        (error: Error) => {
+          // The worker died with the pieces: digest() reports it, never a hash of part of the bytes.
+          this.inFlight -= bytes;
+          this.failure ??= error;
+          this.pool.lose(bytes);
+        },
+      );
   }
 }

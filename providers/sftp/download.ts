@@ -54,7 +54,7 @@ export async function pipelinedGet(
   try {
     const { size } = await call<Stats>((done) => sftp.fstat(handle, done));
     file = await open(local, "wx");
-    download = new Download(sftp, handle, file, size, options);
+    download = new Download(sftp, handle, file, size, remote, options);
     const written = await download.run();
     if (options.sync) await file.datasync();
     await closeRemote(sftp, handle);
@@ -96,11 +96,12 @@ class Download {
     private readonly handle: Buffer,
     private readonly file: FileHandle,
     private readonly size: number,
+    remote: string,
     private readonly options: GetOptions,
   ) {
     // Hashed pieces come back from the hasher and are read into again.
     this.hasher = options.hash
-      ? new WorkerSha256((memory) => this.spare.push(Buffer.from(memory)))
+      ? new WorkerSha256({ pieceSize: options.chunkSize, label: remote })
       : undefined;
   }
 
@@ -152,36 +153,58 @@ class Download {
 
   private fill(): void {
     while (!this.failed && !this.ended && this.inFlight < this.options.concurrency && this.next < this.size) {
+      const position = this.next;
       const length = Math.min(this.options.chunkSize, this.size - this.next);
-      this.read(this.next, length);
+      this.inFlight += 1;
       this.next += length;
+      // The hasher's pieces are bounded, so a piece may have to wait for the hash to catch up;
+      // they are handed out in the order asked for, so the reads still go out in file order.
+      this.takePiece().then(
+        (piece) => this.read(position, length, piece),
+        (error: unknown) => this.fail(error),
+      );
     }
   }
 
-  /** One piece: read it, write it at its place (like fastGet, writes run in parallel), then hash or reuse it. */
-  private read(position: number, length: number): void {
-    this.inFlight += 1;
-    // Own memory (not a slice of Node's pool), so the hasher can take it without a copy.
-    const piece = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.options.chunkSize);
-    this.sftp.read(this.handle, piece, 0, length, position, (error, bytes) => {
+  /** With a hash, from the hasher's bounded pool; without, reused after their write (at most `concurrency`). */
+  private takePiece(): Promise<Buffer> {
+    return (
+      this.hasher?.piece() ??
+      Promise.resolve(this.spare.pop() ?? Buffer.allocUnsafeSlow(this.options.chunkSize))
+    );
+  }
+
+  private giveBack(piece: Buffer): void {
+    if (this.hasher) this.hasher.recycle(piece);
+    else this.spare.push(piece);
+  }
+
+  /**
+   * One piece: read it, write it at its place (like fastGet, writes run in parallel), then hash or reuse it.
+   * A short read (the server may answer with less) is completed into the same piece: a second piece for
+   * the rest could wait on the hasher's bound for pieces held behind this one, which never come.
+   */
+  private read(position: number, length: number, piece: Buffer, filled = 0): void {
+    if (this.failed) return;
+    this.sftp.read(this.handle, piece, filled, length - filled, position + filled, (error, bytes) => {
       if (this.failed) return;
       if (error) return this.fail(error);
-      if (bytes === 0) {
-        // End of file before the size fstat gave: the file shrank; the caller's size check reports it.
-        this.ended = true;
+      const got = filled + bytes;
+      if (bytes > 0 && got < length) return this.read(position, length, piece, got);
+      // End of file before the size fstat gave: the file shrank; the caller's size check reports it.
+      if (bytes === 0) this.ended = true;
+      if (got === 0) {
         this.inFlight -= 1;
-        this.spare.push(piece);
+        this.giveBack(piece);
         return this.finishWhenDone();
       }
-      this.file.write(piece, 0, bytes, position).then(
+      this.file.write(piece, 0, got, position).then(
         () => {
           this.inFlight -= 1;
-          this.written += bytes;
+          this.written += got;
           this.options.onProgress?.(this.written, this.size);
-          this.hashInOrder(position, piece, bytes);
+          this.hashInOrder(position, piece, got);
           this.flushEarly();
-          // A short read (the server may answer with less): ask for the rest.
-          if (bytes < length) this.read(position + bytes, length - bytes);
           this.fill();
           this.finishWhenDone();
         },

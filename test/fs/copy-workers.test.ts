@@ -1,8 +1,10 @@
-import { createHash } from "node:crypto";
-import { readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { copySmallFile, fsyncFiles, renameFiles } from "../../lib/fs/copy-workers.js";
+import { copySmallFile, fsyncFiles, renameFiles, workersForTests } from "../../lib/fs/copy-workers.js";
 import { tempDir } from "../helpers/tmp.js";
 
 describe("small-file copies on worker threads", () => {
@@ -65,4 +67,47 @@ describe("small-file copies on worker threads", () => {
     expect(readFileSync(path.join(dir, "B"), "utf8")).toBe("b");
     expect(await fsyncFiles([])).toEqual([]);
   });
+
+  it.skipIf(process.platform === "win32")(
+    "rejects a copy, naming source and target, when its worker is terminated mid-copy; the next copy works",
+    async () => {
+      const dir = tempDir();
+      // A FIFO as the source: the worker is provably mid-copy once it has read what the test wrote.
+      const source = path.join(dir, "plate.exr");
+      const target = path.join(dir, "copy.exr");
+      execFileSync("mkfifo", [source]);
+      const copying = copySmallFile(source, target, { hash: true, sync: true });
+      const settled = copying.then(
+        () => "resolved",
+        (error: Error) => error,
+      );
+      const writer = await open(source, "w");
+      // More than a pipe holds: the write ends only once the worker has read most of it.
+      await writer.write(randomBytes(1024 * 1024));
+      const workers = workersForTests();
+      expect(workers.length).toBeGreaterThan(0);
+      const stopped = Promise.all(workers.map((worker) => worker.terminate()));
+      // The copying worker is blocked reading the FIFO; end of file lets it reach the termination.
+      await writer.close();
+      await stopped;
+      const error = await settled;
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(
+        new RegExp(`^copy worker stopped while copying ${source} to ${target}: it exited with code \\d+$`),
+      );
+      expect(error).toMatchObject({ code: "ERR_WORKER_STOPPED" });
+      expect(existsSync(target)).toBe(false);
+
+      writeFileSync(path.join(dir, "next.png"), "next");
+      await expect(
+        copySmallFile(path.join(dir, "next.png"), path.join(dir, "next-copy.png"), {
+          hash: false,
+          sync: true,
+        }),
+      ).resolves.toEqual({ size: 4 });
+      expect(readFileSync(path.join(dir, "next-copy.png"), "utf8")).toBe("next");
+      expect(workersForTests().some((worker) => workers.includes(worker))).toBe(false);
+    },
+    10_000,
+  );
 });
