@@ -65,6 +65,12 @@ export class TransferError extends SitesyncError {
   readonly kind = "transfer";
 }
 
+/** Another process is using what the command would change (a transfer holds the files); try again later. */
+export class InUseError extends SitesyncError {
+  readonly exitCode = 1;
+  readonly kind = "in-use";
+}
+
 /** The store could not be opened or migrated. */
 export class StoreError extends SitesyncError {
   readonly exitCode = 1;

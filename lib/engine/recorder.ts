@@ -7,7 +7,7 @@
  */
 import { alternativesOf, type ProjectSites } from "../settings/sites.js";
 import { SyncStatus } from "../store/status.js";
-import type { FileStateUpdate, Store } from "../store/types.js";
+import type { FileStateUpdate, SiteStateChange, Store } from "../store/types.js";
 import type { FileJob, FileOutcome } from "./types.js";
 
 export const PROGRESS_INTERVAL_MS = 2000;
@@ -99,23 +99,33 @@ export class StateRecorder {
     );
   }
 
-  /** Groups updates by representation and target site: one store write each. */
+  /**
+   * Groups updates by representation and target site, and writes them with
+   * the alternative sites' copies in one transaction per project: a crash
+   * never leaves a site and its mirror disagreeing.
+   */
   private async write(jobs: FileJob[], updates: FileStateUpdate[], mirror = false): Promise<void> {
-    const groups = new Map<string, { job: FileJob; updates: FileStateUpdate[] }>();
+    const byProject = new Map<string, Map<string, { job: FileJob; updates: FileStateUpdate[] }>>();
     jobs.forEach((job, index) => {
+      const groups = byProject.get(job.project) ?? new Map();
+      byProject.set(job.project, groups);
       const key = `${job.representationId}\u0000${job.targetSite}`;
       const group = groups.get(key) ?? { job, updates: [] };
       group.updates.push(updates[index] as FileStateUpdate);
       groups.set(key, group);
     });
-    for (const { job, updates: files } of groups.values()) {
-      const options = { files, ...(this.priority === undefined ? {} : { priority: this.priority }) };
-      await this.store.setSiteState(job.project, job.representationId, job.targetSite, options);
-      // Only settled states are mirrored: progress on an alternative site would be noise.
-      const alternatives = mirror ? alternativesOf(this.sites, job.targetSite) : [];
-      for (const alternative of alternatives) {
-        await this.store.setSiteState(job.project, job.representationId, alternative, { files });
+    for (const [project, groups] of byProject) {
+      const changes: SiteStateChange[] = [];
+      for (const { job, updates: files } of groups.values()) {
+        const options = { files, ...(this.priority === undefined ? {} : { priority: this.priority }) };
+        changes.push({ op: "set", representationId: job.representationId, site: job.targetSite, options });
+        // Only settled states are mirrored: progress on an alternative site would be noise.
+        const alternatives = mirror ? alternativesOf(this.sites, job.targetSite) : [];
+        for (const site of alternatives)
+          changes.push({ op: "set", representationId: job.representationId, site, options: { files } });
       }
+      // No change carries an expectation, so none can conflict.
+      await this.store.changeSiteStates(project, changes);
     }
   }
 }

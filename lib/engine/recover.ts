@@ -10,7 +10,7 @@ import { processAlive } from "../process.js";
 import { resolveProjectSites } from "../settings/sites.js";
 import { pages } from "../store/paging.js";
 import { SyncStatus } from "../store/status.js";
-import type { SiteState, Store } from "../store/types.js";
+import type { SiteState, SiteStateChange, Store } from "../store/types.js";
 import type { SyncEngine } from "./engine.js";
 
 /** A claim owner that was a process on this host which no longer runs. */
@@ -67,33 +67,40 @@ export async function recoverInterrupted(
         (state) => state.representationId,
         options.pageSize,
       );
-      for await (const states of walk) {
-        for (const state of states) requeued += await requeueStuck(store, project.name, state);
-      }
+      for await (const states of walk) requeued += await requeueStuck(store, project.name, states);
     }
   }
   return { releasedOwners, requeued };
 }
 
-/** Puts a record's IN_PROGRESS files nobody holds a live claim on back to QUEUED; returns how many. */
-async function requeueStuck(store: Store, project: string, state: SiteState): Promise<number> {
-  if (!state.files.some((f) => f.status === SyncStatus.IN_PROGRESS)) return 0;
-  const now = Date.now();
-  const live = new Set(
-    (await store.getClaims(project, state.representationId, state.site))
-      .filter((c) => c.expiresAt > now)
-      .map((c) => c.fileId),
-  );
-  const stuck = state.files.filter((f) => f.status === SyncStatus.IN_PROGRESS && !live.has(f.fileId));
-  if (stuck.length === 0) return 0;
-  await store.setSiteState(project, state.representationId, state.site, {
-    files: stuck.map((f) => ({
-      fileId: f.fileId,
-      status: SyncStatus.QUEUED,
-      size: 0,
-      retries: f.retries,
-      message: f.message,
-    })),
-  });
-  return stuck.length;
+/**
+ * Puts the IN_PROGRESS files of a page of records back to QUEUED, in one
+ * transaction that leaves out files under a live claim and files no longer
+ * IN_PROGRESS (both checked inside it, so a transfer that started or settled
+ * since the page was read keeps its state); returns how many.
+ */
+async function requeueStuck(store: Store, project: string, states: SiteState[]): Promise<number> {
+  const changes: SiteStateChange[] = [];
+  for (const state of states) {
+    const stuck = state.files.filter((f) => f.status === SyncStatus.IN_PROGRESS);
+    if (stuck.length === 0) continue;
+    changes.push({
+      op: "set",
+      representationId: state.representationId,
+      site: state.site,
+      skipClaimed: true,
+      onlyWhile: SyncStatus.IN_PROGRESS,
+      options: {
+        files: stuck.map((f) => ({
+          fileId: f.fileId,
+          status: SyncStatus.QUEUED,
+          size: 0,
+          retries: f.retries,
+          message: f.message,
+        })),
+      },
+    });
+  }
+  if (changes.length === 0) return 0;
+  return (await store.changeSiteStates(project, changes)).written;
 }

@@ -8,7 +8,7 @@ import path from "node:path";
 import { createProvider } from "../../providers/registry.js";
 import { fillRootless } from "../anatomy/roots.js";
 import { type Context, projectSites, requireProject } from "../context.js";
-import { InputError } from "../errors.js";
+import { InputError, InUseError } from "../errors.js";
 import { LOCAL_ALIAS, type ProjectSites } from "../settings/sites.js";
 import { SyncStatus } from "../store/status.js";
 import type { Representation } from "../store/types.js";
@@ -45,10 +45,6 @@ async function resolve(context: Context, target: SiteTarget): Promise<Resolved> 
   return { representation, sites, site };
 }
 
-async function hasRecord(context: Context, target: SiteTarget, site: string): Promise<boolean> {
-  return (await context.store.getSiteStates(target.project, [target.representationId], [site])).length > 0;
-}
-
 /** Puts every file of the representation in `status` on the site (QUEUED: "bring it there"). */
 export async function addSite(
   context: Context,
@@ -56,33 +52,48 @@ export async function addSite(
   options: { force?: boolean; status?: SyncStatus; priority?: number } = {},
 ): Promise<{ site: string; status: SyncStatus }> {
   const { representation, site } = await resolve(context, target);
-  if (!options.force && (await hasRecord(context, target, site))) {
+  const status = options.status ?? SyncStatus.QUEUED;
+  const { conflicts } = await context.store.changeSiteStates(target.project, [
+    {
+      op: "set",
+      representationId: representation.id,
+      site,
+      options: {
+        reset: true,
+        files: representation.files.map((f) => ({
+          fileId: f.id,
+          status,
+          size: status === SyncStatus.OK ? f.size : 0,
+        })),
+        ...(options.priority === undefined ? {} : { priority: options.priority }),
+      },
+      ...(options.force ? {} : { expect: "absent" as const }),
+    },
+  ]);
+  if (conflicts.length > 0) {
     throw new InputError(
       `representation ${representation.id} already has site "${site}"; use --force to reset it`,
     );
   }
-  const status = options.status ?? SyncStatus.QUEUED;
-  await context.store.setSiteState(target.project, representation.id, site, {
-    reset: true,
-    files: representation.files.map((f) => ({
-      fileId: f.id,
-      status,
-      size: status === SyncStatus.OK ? f.size : 0,
-    })),
-    ...(options.priority === undefined ? {} : { priority: options.priority }),
-  });
   return { site, status };
 }
 
 /** Re-queues every file of the site (retries and messages cleared), keeping its priority. */
 export async function resetSite(context: Context, target: SiteTarget): Promise<{ site: string }> {
   const { representation, site } = await resolve(context, target);
-  if (!(await hasRecord(context, target, site))) {
+  const { conflicts } = await context.store.changeSiteStates(target.project, [
+    {
+      op: "set",
+      representationId: representation.id,
+      site,
+      options: {
+        files: representation.files.map((f) => ({ fileId: f.id, status: SyncStatus.QUEUED, size: 0 })),
+      },
+      expect: "present",
+    },
+  ]);
+  if (conflicts.length > 0)
     throw new InputError(`representation ${representation.id} has no state on site "${site}" to reset`);
-  }
-  await context.store.setSiteState(target.project, representation.id, site, {
-    files: representation.files.map((f) => ({ fileId: f.id, status: SyncStatus.QUEUED, size: 0 })),
-  });
   return { site };
 }
 
@@ -97,17 +108,36 @@ export async function removeSite(
   options: { removeLocalFiles?: boolean } = {},
 ): Promise<{ site: string; removedFiles: string[] }> {
   const { representation, sites, site } = await resolve(context, target);
-  if (!(await hasRecord(context, target, site))) {
+  const resolved = sites.sites.get(site);
+  if (options.removeLocalFiles && (site !== context.siteId || resolved?.provider !== "local_drive")) {
+    throw new InputError(
+      `--remove-local-files: only this workstation's own site "${context.siteId}" (local_drive) can have its files removed, not "${site}"`,
+    );
+  }
+  // The state goes first, in one transaction with the checks: once it is gone no process claims
+  // these files for this site, so none can be writing them while they are deleted below.
+  const {
+    conflicts: [conflict],
+  } = await context.store.changeSiteStates(target.project, [
+    {
+      op: "remove",
+      representationId: representation.id,
+      site,
+      expect: "present",
+      refuseClaimed: options.removeLocalFiles ?? false,
+    },
+  ]);
+  if (conflict?.reason === "absent")
     throw new InputError(`representation ${representation.id} has no state on site "${site}" to remove`);
+  if (conflict?.reason === "claimed") {
+    const held = new Set(conflict.fileIds);
+    const names = representation.files.filter((f) => held.has(f.id)).map((f) => f.path);
+    throw new InUseError(
+      `--remove-local-files: a running transfer holds ${names.length} file(s) of representation ${representation.id} on site "${site}": ${names.join(", ")}; try again when it is done`,
+    );
   }
   const removedFiles: string[] = [];
-  if (options.removeLocalFiles) {
-    const resolved = sites.sites.get(site);
-    if (site !== context.siteId || resolved?.provider !== "local_drive") {
-      throw new InputError(
-        `--remove-local-files: only this workstation's own site "${context.siteId}" (local_drive) can have its files removed, not "${site}"`,
-      );
-    }
+  if (options.removeLocalFiles && resolved) {
     const provider = createProvider(resolved.provider, {
       siteName: site,
       config: resolved.config,
@@ -123,7 +153,6 @@ export async function removeSite(
       removeEmptyParents(path.dirname(filePath), roots);
     }
   }
-  await context.store.removeSiteState(target.project, representation.id, site);
   return { site, removedFiles };
 }
 

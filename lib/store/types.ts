@@ -146,6 +146,47 @@ export interface SetSiteStateOptions {
   priority?: number;
 }
 
+/**
+ * One change of a (representation, site) record inside `changeSiteStates`.
+ * `expect` is checked in the same transaction as the writes, so "add unless
+ * present" or "remove only what exists" cannot race another process.
+ */
+export type SiteStateChange =
+  | {
+      op: "set";
+      representationId: string;
+      site: string;
+      options: SetSiteStateOptions;
+      expect?: "present" | "absent";
+      /**
+       * Leave out the files another owner holds a live claim on: recovery must
+       * not requeue a transfer that is still running somewhere.
+       */
+      skipClaimed?: boolean;
+      /**
+       * Apply a file's update only while its stored status is still this one:
+       * a file another process settled since it was read keeps its state.
+       */
+      onlyWhile?: SyncStatus;
+    }
+  | {
+      op: "remove";
+      representationId: string;
+      site: string;
+      expect?: "present";
+      /** Refuse while another owner holds a live claim on any file (its bytes are being written). */
+      refuseClaimed?: boolean;
+    };
+
+/** Why a change of `changeSiteStates` was refused; then nothing at all was written. */
+export interface StateConflict {
+  representationId: string;
+  site: string;
+  reason: "present" | "absent" | "claimed";
+  /** With "claimed": the files under a live claim. */
+  fileIds: string[];
+}
+
 export type StateSortKey =
   | "folder"
   | "product"
@@ -295,6 +336,16 @@ export interface StateStore {
     options: SetSiteStateOptions,
   ): Promise<void>;
   removeSiteState(project: string, representationId: string, site: string): Promise<void>;
+  /**
+   * Several changes in one transaction: every expectation is checked first,
+   * then all are written, or, when any fails, none is and the conflicts are
+   * returned. `written` counts the file updates applied (files left out by
+   * `skipClaimed` are not).
+   */
+  changeSiteStates(
+    project: string,
+    changes: SiteStateChange[],
+  ): Promise<{ conflicts: StateConflict[]; written: number }>;
   /**
    * A site's state records in a project (optionally only those whose overall
    * status is one of `statuses`), a page at a time by representation id.

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { StateRecorder } from "../../lib/engine/recorder.js";
 import type { FileJob } from "../../lib/engine/types.js";
 import type { ProjectSites } from "../../lib/settings/sites.js";
-import type { SetSiteStateOptions, Store } from "../../lib/store/types.js";
+import type { SetSiteStateOptions, SiteStateChange, Store } from "../../lib/store/types.js";
 
 const job: FileJob = {
   project: "Proj",
@@ -19,8 +19,10 @@ const job: FileJob = {
 function recordingStore() {
   const writes: Array<{ site: string; options: SetSiteStateOptions }> = [];
   const store = {
-    setSiteState: async (_p: string, _r: string, site: string, options: SetSiteStateOptions) => {
-      writes.push({ site, options });
+    changeSiteStates: async (_p: string, changes: SiteStateChange[]) => {
+      for (const change of changes)
+        if (change.op === "set") writes.push({ site: change.site, options: change.options });
+      return { conflicts: [], written: changes.length };
     },
   } as unknown as Store;
   return { store, writes };

@@ -71,6 +71,7 @@ export function openSqliteStore(file: string): Store {
     setSiteState: (project, id, site, options) =>
       run(() => state.setSiteState(db, project, id, site, options)),
     removeSiteState: (project, id, site) => run(() => state.removeSiteState(db, project, id, site)),
+    changeSiteStates: (project, changes) => run(() => state.changeSiteStates(db, project, changes)),
     listSiteStates: (project, filter, page) => run(() => state.listSiteStates(db, project, filter, page)),
     queryState: (project, query) => run(() => state.queryState(db, project, query)),
     findWork: (project, query) => run(() => work.findWork(db, project, query)),

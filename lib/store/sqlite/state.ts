@@ -9,7 +9,9 @@ import type {
   RepresentationFile,
   SetSiteStateOptions,
   SiteState,
+  SiteStateChange,
   SiteSummary,
+  StateConflict,
   StatePage,
   StateQuery,
   StateRow,
@@ -58,38 +60,116 @@ export function setSiteState(
   site: string,
   options: SetSiteStateOptions,
 ): void {
-  db.transaction(() => {
-    const exists = db
-      .prepare<[string, string], { id: string }>(
-        "SELECT id FROM representations WHERE project = ? AND id = ?",
+  db.transaction(() => applySet(db, project, representationId, site, options)).immediate();
+}
+
+export function changeSiteStates(
+  db: Database,
+  project: string,
+  changes: SiteStateChange[],
+): { conflicts: StateConflict[]; written: number } {
+  return db
+    .transaction(() => {
+      const conflicts = changes.flatMap((change) => conflictsOf(db, project, change));
+      if (conflicts.length > 0) return { conflicts, written: 0 };
+      let written = 0;
+      for (const change of changes) {
+        if (change.op === "remove") {
+          removeSiteState(db, project, change.representationId, change.site);
+          continue;
+        }
+        let { options } = change;
+        const claimed = new Set(
+          change.skipClaimed ? liveClaims(db, project, change.representationId, change.site) : [],
+        );
+        const stored =
+          change.onlyWhile === undefined
+            ? undefined
+            : new Map(
+                getSiteStates(db, project, [change.representationId], [change.site])[0]?.files.map((f) => [
+                  f.fileId,
+                  f.status,
+                ]),
+              );
+        if (claimed.size > 0 || stored) {
+          const files = options.files.filter(
+            (f) => !claimed.has(f.fileId) && (!stored || stored.get(f.fileId) === change.onlyWhile),
+          );
+          if (files.length === 0) continue;
+          options = { ...options, files };
+        }
+        applySet(db, project, change.representationId, change.site, options);
+        written += options.files.length;
+      }
+      return { conflicts: [], written };
+    })
+    .immediate();
+}
+
+function conflictsOf(db: Database, project: string, change: SiteStateChange): StateConflict[] {
+  const { representationId, site } = change;
+  const present =
+    db
+      .prepare<[string, string, string], { n: number }>(
+        "SELECT 1 AS n FROM sync_state WHERE project = ? AND representation_id = ? AND site = ?",
       )
-      .get(project, representationId);
-    if (!exists)
-      throw new InputError(`representation ${representationId} does not exist in project "${project}"`);
-    const stored = db
-      .prepare<[string, string, string], StateRecordRow>(
-        "SELECT representation_id, site, priority, status, files FROM sync_state WHERE project = ? AND representation_id = ? AND site = ?",
-      )
-      .get(project, representationId, site);
-    const files: RepresentationFile[] = filesOf(db, [representationId]).get(representationId) ?? [];
-    const now = nowSeconds();
-    const merged = mergeFileStates(
-      stored && toSiteState(stored).files,
-      files,
-      options.files,
-      options.reset ?? false,
-      now,
-    );
-    writeSiteState(
-      db,
-      project,
-      representationId,
-      site,
-      merged,
-      options.priority ?? stored?.priority ?? 50,
-      now,
-    );
-  }).immediate();
+      .get(project, representationId, site) !== undefined;
+  if (change.expect === "present" && !present)
+    return [{ representationId, site, reason: "absent", fileIds: [] }];
+  if (change.expect === "absent" && present)
+    return [{ representationId, site, reason: "present", fileIds: [] }];
+  if (change.op === "remove" && change.refuseClaimed) {
+    const fileIds = liveClaims(db, project, representationId, site);
+    if (fileIds.length > 0) return [{ representationId, site, reason: "claimed", fileIds }];
+  }
+  return [];
+}
+
+/** Files of a record someone holds an unexpired claim on. */
+function liveClaims(db: Database, project: string, representationId: string, site: string): string[] {
+  return db
+    .prepare<[string, string, string, number], { file_id: string }>(
+      "SELECT file_id FROM claims WHERE project = ? AND representation_id = ? AND site = ? AND expires_at > ?",
+    )
+    .all(project, representationId, site, Date.now())
+    .map((r) => r.file_id);
+}
+
+function applySet(
+  db: Database,
+  project: string,
+  representationId: string,
+  site: string,
+  options: SetSiteStateOptions,
+): void {
+  const exists = db
+    .prepare<[string, string], { id: string }>("SELECT id FROM representations WHERE project = ? AND id = ?")
+    .get(project, representationId);
+  if (!exists)
+    throw new InputError(`representation ${representationId} does not exist in project "${project}"`);
+  const stored = db
+    .prepare<[string, string, string], StateRecordRow>(
+      "SELECT representation_id, site, priority, status, files FROM sync_state WHERE project = ? AND representation_id = ? AND site = ?",
+    )
+    .get(project, representationId, site);
+  const files: RepresentationFile[] = filesOf(db, [representationId]).get(representationId) ?? [];
+  const now = nowSeconds();
+  const merged = mergeFileStates(
+    stored && toSiteState(stored).files,
+    files,
+    options.files,
+    options.reset ?? false,
+    now,
+  );
+  writeSiteState(
+    db,
+    project,
+    representationId,
+    site,
+    merged,
+    options.priority ?? stored?.priority ?? 50,
+    now,
+  );
 }
 
 export function removeSiteState(db: Database, project: string, representationId: string, site: string): void {
