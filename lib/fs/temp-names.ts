@@ -1,0 +1,167 @@
+/**
+ * The one scheme for this package's temporary names, for every path it writes
+ * (README.md "Transfer"): the engine's downloads and uploads, local_drive's own
+ * copies, the hook's copies into the work area. A file is written as the
+ * sibling `.<name>.sitesync-<pid>-<random>.part` and renamed into place, so
+ * the same folder (same file system) makes the rename atomic, the leading dot
+ * hides it from the artist, and the exact pattern lets a later run tell this
+ * package's leftovers from anybody else's files.
+ *
+ * A process killed mid-write leaves its temporary file behind; the sweep
+ * functions here remove those, by age, from the folders a run is about to write.
+ */
+import { randomBytes } from "node:crypto";
+import { lstat, readdir, unlink } from "node:fs/promises";
+import path from "node:path";
+import type { SiteProvider } from "../../providers/provider.js";
+import { processAlive } from "../process.js";
+
+/**
+ * Longest file name, in bytes, on Linux and macOS file systems (and on SFTP
+ * servers, which are mostly Linux). Windows counts 255 UTF-16 units, and a
+ * name of at most 255 UTF-8 bytes never has more units than bytes.
+ */
+export const NAME_MAX = 255;
+
+const MARK = ".sitesync-";
+const SUFFIX = ".part";
+/** 48 random bits: two writers of one target in one folder never pick the same name. */
+const RANDOM_BYTES = 6;
+// The `s` flag: a file name on Linux may contain a newline, and `.` must match it too.
+const PATTERN = /^\.(.+)\.sitesync-(\d+)-([0-9a-f]{12})\.part$/s;
+/**
+ * A cut name is longer than this: it was cut only because one more character
+ * (at most 4 bytes) would have passed NAME_MAX. A name no longer than this
+ * therefore carries its final name whole.
+ */
+const NEVER_CUT = NAME_MAX - 4;
+
+/**
+ * The parts of a path in either separator style: remote providers use POSIX
+ * paths, Windows `\`. A `\` is a separator only on Windows or in a path with
+ * no `/`: in a POSIX path it is a character of a file name.
+ */
+function splitPath(p: string): { dir: string; base: string } {
+  const backslash = process.platform === "win32" || !p.includes("/") ? p.lastIndexOf("\\") : -1;
+  const cut = Math.max(p.lastIndexOf("/"), backslash);
+  return { dir: p.slice(0, cut + 1), base: p.slice(cut + 1) };
+}
+
+/** The longest prefix of `text` of at most `maxBytes` UTF-8 bytes that ends on a whole character. */
+function cutToBytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  // for..of walks code points, so a surrogate pair (an emoji) is never split.
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}
+
+/**
+ * A fresh temporary path next to `finalPath`: `.<name>.sitesync-<pid>-<random>.part`,
+ * with `<name>` cut (on a character boundary) so the whole name fits NAME_MAX bytes.
+ */
+export function tempNameFor(finalPath: string): string {
+  const { dir, base } = splitPath(finalPath);
+  const tail = `${MARK}${process.pid}-${randomBytes(RANDOM_BYTES).toString("hex")}${SUFFIX}`;
+  const room = NAME_MAX - 1 - Buffer.byteLength(tail);
+  return `${dir}.${cutToBytes(base, room)}${tail}`;
+}
+
+export interface TempName {
+  /** The pid of the process that made the name; it means something only on the machine that made it. */
+  pid: number;
+  /** The name of the file it becomes, or undefined when the name may have been cut to fit NAME_MAX. */
+  finalName: string | undefined;
+}
+
+/** The parts of one of this package's temporary names, or null for any other name. */
+export function parseTempName(name: string): TempName | null {
+  const match = PATTERN.exec(name);
+  if (!match) return null;
+  const whole = Buffer.byteLength(name) <= NEVER_CUT;
+  return { pid: Number(match[2]), finalName: whole ? match[1] : undefined };
+}
+
+/** True for exactly the names `tempNameFor` makes (a file name, not a path). */
+export function isTempName(name: string): boolean {
+  return PATTERN.test(name);
+}
+
+export interface SweepOptions {
+  /**
+   * Only temporary files whose mtime is older than this are removed: the
+   * claim lease, after which a writer that stopped renewing its claim is
+   * taken for dead. A younger one may belong to a live writer, on this
+   * machine or another one sharing the folder.
+   */
+  olderThanMs: number;
+}
+
+/**
+ * Removes the temporary files dead writers left in a folder on this machine's
+ * file system (a local site's folder, the work area); resolves with the paths
+ * removed. Only names of the exact pattern, only regular files, only those
+ * older than `olderThanMs`. A name whose pid is a live process here is kept
+ * whatever its age: a writer may give its file the source's old mtime, or keep
+ * a verified file waiting for its siblings. On a folder shared with other
+ * machines that pid may be another machine's, which only delays the removal.
+ * A folder that cannot be read is nothing to sweep.
+ */
+export async function sweepTemps(dir: string, options: SweepOptions): Promise<string[]> {
+  const now = Date.now();
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  await Promise.all(
+    names.map(async (name) => {
+      const parsed = parseTempName(name);
+      if (!parsed || processAlive(parsed.pid)) return;
+      const file = path.join(dir, name);
+      const found = await lstat(file).catch(() => undefined);
+      if (!found?.isFile() || now - found.mtimeMs <= options.olderThanMs) return;
+      try {
+        await unlink(file);
+        removed.push(file);
+      } catch {
+        // ENOENT: another sweeper got there since the listing. Litter is never worth an error.
+      }
+    }),
+  );
+  return removed.sort();
+}
+
+/**
+ * Removes dead writers' temporary files from a folder of a site, through its
+ * provider; resolves with the paths removed. The pid in a name is some other
+ * machine's, so only the age counts. Errors are the provider's (the caller
+ * decides whether litter is worth failing for).
+ */
+export async function sweepSiteTemps(
+  provider: SiteProvider,
+  dir: string,
+  options: SweepOptions,
+): Promise<string[]> {
+  const now = Date.now();
+  const removed: string[] = [];
+  const sep = dir.includes("\\") && !dir.includes("/") ? "\\" : "/";
+  const prefix = dir.endsWith("/") || dir.endsWith("\\") ? dir : `${dir}${sep}`;
+  for (const name of (await provider.list(dir)).filter(isTempName)) {
+    const file = `${prefix}${name}`;
+    const found = await provider.stat(file);
+    if (!found || found.isDirectory || now - found.mtimeMs <= options.olderThanMs) continue;
+    await provider.remove(file);
+    removed.push(file);
+  }
+  return removed;
+}
+
+/** The folder of a path in either separator style, without its trailing separator. */
+export function parentOf(p: string): string {
+  const { dir } = splitPath(p);
+  return dir.length > 1 ? dir.slice(0, -1) : dir;
+}

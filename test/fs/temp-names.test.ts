@@ -1,0 +1,164 @@
+/**
+ * The one temporary-name scheme (lib/fs/temp-names.ts) on real files: names
+ * that fit NAME_MAX in bytes whatever the script, recognised by their exact
+ * pattern only, and the sweeps that remove a dead writer's leftovers by age.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  isTempName,
+  NAME_MAX,
+  parseTempName,
+  sweepSiteTemps,
+  sweepTemps,
+  tempNameFor,
+} from "../../lib/fs/temp-names.js";
+import { processAlive } from "../../lib/process.js";
+import { localDriveFactory } from "../../providers/local-drive.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const LEASE_MS = 30_000;
+let dir: string | undefined;
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+/** The pid of a process that has exited: what a killed writer's name carries. */
+function deadPid(): number {
+  const { pid } = spawnSync(process.execPath, ["-e", ""]);
+  if (pid === undefined || processAlive(pid)) throw new Error("no exited process to borrow a pid from");
+  return pid;
+}
+
+/** Writes a file whose mtime is `ageMs` in the past. */
+function fileAged(file: string, ageMs: number): string {
+  writeFileSync(file, "x");
+  const then = (Date.now() - ageMs) / 1000;
+  utimesSync(file, then, then);
+  return file;
+}
+
+/** True when the text survives UTF-8 encoding: no character was cut in half. */
+const wholeCharacters = (text: string) => Buffer.from(text, "utf8").toString("utf8") === text;
+
+describe("tempNameFor", () => {
+  it("gives a 250-byte Japanese file name a temporary name of at most 255 bytes that can be created", () => {
+    dir = tempDir();
+    const final = `${"背景".repeat(41)}.abc`;
+    expect(Buffer.byteLength(final)).toBe(250);
+    const temp = tempNameFor(path.join(dir, final));
+    const name = path.basename(temp);
+    expect(path.dirname(temp)).toBe(dir);
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(NAME_MAX);
+    expect(wholeCharacters(name)).toBe(true);
+    expect(isTempName(name)).toBe(true);
+    // Cut: it is a prefix of the final name, and the final name is not claimed from it.
+    expect(final.startsWith(name.slice(1, name.indexOf(".sitesync-")))).toBe(true);
+    expect(parseTempName(name)).toEqual({ pid: process.pid, finalName: undefined });
+    writeFileSync(temp, "bytes");
+    expect(readdirSync(dir)).toEqual([name]);
+  });
+
+  it("never splits an emoji (a surrogate pair) when it cuts a long name", () => {
+    dir = tempDir();
+    // The leading "a" puts every emoji at an odd UTF-16 offset, where a cut by code units splits one.
+    for (const final of [`a${"😀".repeat(62)}.ma`, `ab${"😀".repeat(62)}.ma`, `${"é".repeat(125)}.ma`]) {
+      const temp = tempNameFor(path.join(dir, final));
+      const name = path.basename(temp);
+      expect(Buffer.byteLength(name)).toBeLessThanOrEqual(NAME_MAX);
+      expect(wholeCharacters(name)).toBe(true);
+      expect(isTempName(name)).toBe(true);
+      writeFileSync(temp, "bytes");
+      expect(readdirSync(dir)).toContain(name);
+    }
+  });
+
+  it("keeps a short name whole, next to the final path, in either separator style", () => {
+    const posix = tempNameFor("/srv/projects/Proj/.hidden scene.ma");
+    expect(posix).toMatch(/^\/srv\/projects\/Proj\/\.\.hidden scene\.ma\.sitesync-\d+-[0-9a-f]{12}\.part$/);
+    expect(parseTempName(path.posix.basename(posix))).toEqual({
+      pid: process.pid,
+      finalName: ".hidden scene.ma",
+    });
+    const windows = tempNameFor("C:\\projects\\Proj\\scene.ma");
+    expect(windows.startsWith(`C:\\projects\\Proj\\.scene.ma.sitesync-${process.pid}-`)).toBe(true);
+    if (process.platform !== "win32") {
+      // In a POSIX path a backslash belongs to the file name.
+      expect(tempNameFor("/srv/Proj/a\\b.ma").startsWith("/srv/Proj/.a\\b.ma.sitesync-")).toBe(true);
+    }
+    expect(tempNameFor("/a/scene.ma")).not.toBe(tempNameFor("/a/scene.ma"));
+  });
+});
+
+describe("isTempName", () => {
+  it("recognises exactly the package's pattern", () => {
+    expect(isTempName(".scene.ma.sitesync-4242-0123456789ab.part")).toBe(true);
+    for (const other of [
+      "scene.ma",
+      "render.part",
+      ".x.sitesync-notes.part.txt",
+      "x.sitesync-1-0123456789ab.part",
+      ".x.sitesync-1-abc.part",
+      ".x.sitesync-1-0123456789AB.part",
+      ".x.sitesync-0123456789ab.part",
+      ".x.sitesync--1-0123456789ab.part",
+      ".scene.ma.sitesync-4242-0123456789ab.part.bak",
+      ".sitesync-4242-0123456789ab.part",
+    ]) {
+      expect(isTempName(other), other).toBe(false);
+    }
+  });
+});
+
+describe("sweepTemps (a folder on this machine)", () => {
+  it("removes only a dead writer's temporary file older than the lease", async () => {
+    dir = tempDir();
+    const dead = deadPid();
+    const old = 10 * 60_000;
+    const stale = fileAged(path.join(dir, `.scene.ma.sitesync-${dead}-0123456789ab.part`), old);
+    const fresh = fileAged(path.join(dir, `.scene.ma.sitesync-${dead}-ba9876543210.part`), 1_000);
+    const live = fileAged(path.join(dir, `.other.ma.sitesync-${process.pid}-0123456789ab.part`), old);
+    const kept = [
+      fresh,
+      live,
+      fileAged(path.join(dir, ".x.sitesync-notes.part.txt"), old),
+      fileAged(path.join(dir, `x.sitesync-${dead}-0123456789ab.part`), old),
+      fileAged(path.join(dir, `.x.sitesync-${dead}-0123456789ab.part.bak`), old),
+      fileAged(path.join(dir, "scene.ma"), old),
+    ];
+    const folder = path.join(dir, `.y.sitesync-${dead}-0123456789ab.part`);
+    mkdirSync(folder);
+    const then = (Date.now() - old) / 1000;
+    utimesSync(folder, then, then);
+
+    expect(await sweepTemps(dir, { olderThanMs: LEASE_MS })).toEqual([stale]);
+    expect(existsSync(stale)).toBe(false);
+    for (const file of [...kept, folder]) expect(existsSync(file), file).toBe(true);
+  });
+
+  it("finds nothing to sweep in a folder that does not exist", async () => {
+    dir = tempDir();
+    expect(await sweepTemps(path.join(dir, "missing"), { olderThanMs: LEASE_MS })).toEqual([]);
+  });
+});
+
+describe("sweepSiteTemps (a site's folder, through its provider)", () => {
+  it("removes temporary files older than the lease whatever their pid, and keeps younger ones and other files", async () => {
+    dir = tempDir();
+    const site = localDriveFactory.create({ siteName: "studio", config: {}, roots: { work: dir } });
+    const old = 10 * 60_000;
+    // Another machine's pid can be anything, a pid alive here included: on a site only the age counts.
+    const stale = fileAged(path.join(dir, `.scene.ma.sitesync-${process.pid}-0123456789ab.part`), old);
+    const kept = [
+      fileAged(path.join(dir, `.scene.ma.sitesync-${process.pid}-ba9876543210.part`), 1_000),
+      fileAged(path.join(dir, ".x.sitesync-notes.part.txt"), old),
+      fileAged(path.join(dir, "scene.ma"), old),
+    ];
+    expect(await sweepSiteTemps(site, dir, { olderThanMs: LEASE_MS })).toEqual([stale]);
+    expect(existsSync(stale)).toBe(false);
+    for (const file of kept) expect(existsSync(file), file).toBe(true);
+  });
+});
