@@ -19,7 +19,15 @@ import { retryBaseMs } from "./backoff.js";
 import { closePair, resolvePair, type SyncPair } from "./pair.js";
 import { StateRecorder } from "./recorder.js";
 import { runJobs } from "./runner.js";
-import type { Direction, EngineEvent, EngineListener, FileJob, PassReport, ProjectReport } from "./types.js";
+import {
+  DEFAULT_LEASE_MS,
+  type Direction,
+  type EngineEvent,
+  type EngineListener,
+  type FileJob,
+  type PassReport,
+  type ProjectReport,
+} from "./types.js";
 
 /**
  * Files moved at once. A slot stays taken while its representation's files
@@ -38,7 +46,7 @@ export interface EngineOptions {
   /** Files transferred at once (default DEFAULT_CONCURRENCY). */
   concurrency?: number;
   retryBaseMs?: number;
-  /** How long a claim lives without a heartbeat (default 30 s). */
+  /** How long a claim lives without a heartbeat (default DEFAULT_LEASE_MS, 30 s). */
   leaseMs?: number;
 }
 
@@ -53,7 +61,7 @@ export class SyncEngine {
     this.owner = `${os.hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`;
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.baseMs = options.retryBaseMs ?? retryBaseMs();
-    this.leaseMs = options.leaseMs ?? 30_000;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
   on(listener: EngineListener): () => void {
@@ -219,6 +227,7 @@ export class SyncEngine {
         retryCnt: pair.retryCnt,
         retryBaseMs: this.baseMs,
         concurrency: this.concurrency,
+        leaseMs: this.leaseMs,
         signal,
         emit: (event) => this.emit(event),
       });

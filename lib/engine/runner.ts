@@ -10,7 +10,7 @@ import { messageOf, ProviderError } from "../errors.js";
 import { flushFolders } from "../fs/durable.js";
 import { backoffMs, delay } from "./backoff.js";
 import type { StateRecorder } from "./recorder.js";
-import { clearStaleTemps, placeDownloads, type TransferContext, transferOnce } from "./transfer.js";
+import { placeDownloads, sweepStaleTemps, type TransferContext, transferOnce } from "./transfer.js";
 import type { EngineListener, FileJob, FileOutcome } from "./types.js";
 
 export interface RunOptions {
@@ -19,13 +19,15 @@ export interface RunOptions {
   retryCnt: number;
   retryBaseMs: number;
   concurrency: number;
+  /** The claim lease: temporary files older than this in the jobs' folders are taken for dead writers'. */
+  leaseMs: number;
   signal: AbortSignal;
   emit: EngineListener;
 }
 
 export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<FileOutcome[]> {
   if (jobs.length === 0) return [];
-  await clearStaleTemps(jobs);
+  await sweepStaleTemps(jobs, options.remoteProvider, options.leaseMs);
   await options.recorder.started(jobs);
   const madeDirs = new Set<string>();
   const limit = pLimit(options.concurrency);

@@ -11,13 +11,14 @@
  * syncfs, see lib/fs/durable.ts) and then renamed, by `placeDownloads`.
  * Uploads are flushed and renamed by the remote provider, one by one.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, readdir, stat, unlink } from "node:fs/promises";
+import { mkdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
+import pLimit from "p-limit";
 import type { SiteProvider } from "../../providers/provider.js";
 import { ProviderError, TransferError } from "../errors.js";
 import { renameFiles } from "../fs/copy-workers.js";
 import { flushFiles } from "../fs/durable.js";
+import { parentOf, sweepSiteTemps, sweepTemps, tempNameFor } from "../fs/temp-names.js";
 import type { FileJob } from "./types.js";
 
 export interface TransferContext {
@@ -28,40 +29,30 @@ export interface TransferContext {
   signal?: AbortSignal;
 }
 
-/** The parent of a path in either separator style (remote providers use POSIX paths). */
-function parentOf(p: string): string {
-  const cut = Math.max(p.lastIndexOf("/"), p.lastIndexOf("\\"));
-  return cut > 0 ? p.slice(0, cut) : p;
-}
-
-/** `.<name>.sitesync-<pid>-<random>.part`, next to the final path (same file system, atomic rename). */
-function tempNameFor(p: string): string {
-  const cut = Math.max(p.lastIndexOf("/"), p.lastIndexOf("\\"));
-  const base = p.slice(cut + 1).slice(0, 100);
-  return `${p.slice(0, cut + 1)}.${base}.sitesync-${process.pid}-${randomBytes(6).toString("hex")}.part`;
-}
-
 /**
- * Removes temporary files a stopped or killed transfer left next to the
- * targets of these jobs. Safe because the jobs' files are claimed: no live
- * process is writing them. One listing per folder, not per file.
+ * Removes the temporary files dead writers left in the folders these jobs
+ * write to: on this machine for downloads, on the remote site (through its
+ * provider) for uploads. Only this package's exact names, only those older
+ * than the claim lease (lib/fs/temp-names.ts): a younger one may be a live
+ * writer's, on another machine sharing the folder, even though these jobs'
+ * files are claimed. Litter never fails a pass: a folder that cannot be swept
+ * now is swept by a later pass, and a real site problem fails the transfers.
  */
-export async function clearStaleTemps(jobs: FileJob[]): Promise<void> {
-  const byDir = new Map<string, Set<string>>();
+export async function sweepStaleTemps(jobs: FileJob[], remote: SiteProvider, leaseMs: number): Promise<void> {
+  const local = new Set<string>();
+  const remoteDirs = new Set<string>();
   for (const job of jobs) {
-    if (job.direction !== "download") continue;
-    const dir = path.dirname(job.localPath);
-    const names = byDir.get(dir) ?? new Set<string>();
-    names.add(path.basename(job.localPath).slice(0, 100));
-    byDir.set(dir, names);
+    if (job.unresolved) continue;
+    if (job.direction === "download") local.add(path.dirname(job.localPath));
+    else remoteDirs.add(parentOf(job.remotePath));
   }
-  for (const [dir, bases] of byDir) {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names) {
-      const match = /^\.+(.+?)\.sitesync-.*\.part$/.exec(name);
-      if (match?.[1] && bases.has(match[1])) await unlink(path.join(dir, name)).catch(() => undefined);
-    }
-  }
+  const options = { olderThanMs: leaseMs };
+  // A few folders at a time: the remote serves these listings on the connections the transfers wait for.
+  const limit = pLimit(4);
+  await Promise.all([
+    ...[...local].map((dir) => limit(() => sweepTemps(dir, options))),
+    ...[...remoteDirs].map((dir) => limit(() => sweepSiteTemps(remote, dir, options).catch(() => []))),
+  ]);
 }
 
 /** A moved file: its bytes, and for a download the verified temporary file `placeDownloads` puts in place. */

@@ -3,6 +3,13 @@ import type { RepresentationFile } from "../store/types.js";
 
 export type Direction = "upload" | "download";
 
+/**
+ * How long a claim lives without a heartbeat. Also the age past which a
+ * temporary file is taken for a dead writer's (lib/fs/temp-names.ts): here,
+ * not in engine.ts, so the hook can use it without loading the engine.
+ */
+export const DEFAULT_LEASE_MS = 30_000;
+
 /** One file to move between the engine's own site and the remote site. */
 export interface FileJob {
   project: string;

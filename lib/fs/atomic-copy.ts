@@ -3,7 +3,7 @@
  * exist or holds the whole, fsynced file: the local_drive provider's upload
  * and download, and the hook's copy into the work area, both use it.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import fs, { type FileHandle, open } from "node:fs/promises";
 import path from "node:path";
@@ -13,6 +13,7 @@ import { PathError, ProviderError } from "../errors.js";
 import { copySmallFile } from "./copy-workers.js";
 import { flushFiles, flushFolders } from "./durable.js";
 import { WorkerSha256 } from "./hasher.js";
+import { tempNameFor } from "./temp-names.js";
 
 /** Large chunks: fewer syscalls and progress calls per file; artists wait on these copies. */
 const CHUNK = 1024 * 1024;
@@ -32,7 +33,7 @@ export async function cloneFilesAtomic(groups: { source: string; target: string 
     requireAbsolute(source, "source");
     requireAbsolute(target, "target");
   }
-  const temps = new Map(copies.map((c) => [c, partialPathFor(c.target)]));
+  const temps = new Map(copies.map((c) => [c, tempNameFor(c.target)]));
   const limit = pLimit(8);
   try {
     await allOrFirstError(
@@ -97,9 +98,6 @@ export async function pathExists(p: string): Promise<boolean> {
     () => false,
   );
 }
-const PART_SUFFIX = ".part";
-const PART_MARK = ".sitesync-";
-
 /**
  * Errors that trying again will not fix (the engine stops retrying them at once).
  * ENOENT is not among them: a file missing on a share may still be arriving, and
@@ -131,22 +129,6 @@ export function providerError(error: unknown, action: string, target: string): u
 export function requireAbsolute(p: string, what: string): void {
   // A relative path would silently resolve against the process's cwd, far from any site root.
   if (!path.isAbsolute(p)) throw new PathError(`${what} must be an absolute path, got "${p}"`);
-}
-
-/** True for the temporary names `copyFileAtomic` writes; what a crash can leave behind, safe to delete. */
-export function isPartialName(name: string): boolean {
-  return name.startsWith(".") && name.includes(PART_MARK) && name.endsWith(PART_SUFFIX);
-}
-
-function partialPathFor(target: string): string {
-  let base = path.basename(target);
-  // Keep the temp name under the 255-byte NAME_MAX even for long (multi-byte) file names.
-  if (Buffer.byteLength(base) > 200) base = base.slice(0, 50);
-  return path.join(
-    path.dirname(target),
-    // The pid lets a later run tell a killed writer's leftover from a live one.
-    `.${base}${PART_MARK}${process.pid}-${randomBytes(6).toString("hex")}${PART_SUFFIX}`,
-  );
 }
 
 /** Throws when the copy on disk does not have the source's size (short write, or the source changed meanwhile). */
@@ -285,7 +267,7 @@ export async function copyFileAtomic(
   if (!direct && !overwrite && (await pathExists(target))) throw existsError(target);
 
   const total = srcStat.size;
-  const temp = direct ? target : partialPathFor(target);
+  const temp = direct ? target : tempNameFor(target);
   let stage = "create a temporary file for";
   try {
     if (!direct) await ensureDir(path.dirname(target));

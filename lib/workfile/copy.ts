@@ -7,7 +7,9 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { fillRootless } from "../anatomy/roots.js";
+import { DEFAULT_LEASE_MS } from "../engine/types.js";
 import { cloneFilesAtomic } from "../fs/atomic-copy.js";
+import { sweepTemps } from "../fs/temp-names.js";
 import type { PublishedWorkfile } from "./last-published.js";
 
 export interface ResourceCopy {
@@ -39,12 +41,16 @@ export async function plannedResources(
 /**
  * Copies the missing resources and, when given, the new workfile version,
  * flushed to disk together; the workfile is put in place last, so a workfile
- * in the work area always has its resources.
+ * in the work area always has its resources. First the folders it writes to
+ * are swept of the temporary files a killed launch left there (older than the
+ * claim lease; lib/fs/temp-names.ts), since nothing else ever visits them.
  */
 export async function copyIntoWorkArea(
   resources: ResourceCopy[],
   workfile?: { source: string; target: string },
 ): Promise<void> {
+  const folders = new Set([...resources, ...(workfile ? [workfile] : [])].map((c) => path.dirname(c.target)));
+  await Promise.all([...folders].map((dir) => sweepTemps(dir, { olderThanMs: DEFAULT_LEASE_MS })));
   const copies = resources
     .filter((r) => r.action === "copy")
     .map(({ source, target }) => ({ source, target }));

@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { fillRootless } from "../../lib/anatomy/roots.js";
+import { parseTempName } from "../../lib/fs/temp-names.js";
 import { SyncStatus } from "../../lib/store/status.js";
 import { registerProvider } from "../../providers/registry.js";
 import { createSlowDriveFactory } from "../fixtures/providers/slow-drive-impl.mjs";
@@ -219,6 +220,11 @@ describe("copy-last-published-workfile after a kill -9", () => {
     expect(json.status).toBe("copied");
     expect(readFileSync(local).equals(big)).toBe(true);
     expect(readFileSync(json.last_workfile_path).equals(big)).toBe(true);
-    expect(partials(s.localRoot)).toEqual([]);
+    // The killed download's temporary file is younger than the claim lease, so the rerun keeps it (from
+    // the name alone it could be a live writer's on another machine); a later pass into that folder removes
+    // it once older.
+    const left = partials(s.localRoot).map((n) => parseTempName(path.basename(n))?.pid);
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.every((pid) => pid === child.pid)).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PathError, ProviderError } from "../../lib/errors.js";
-import { checkCopiedSize, copyFileAtomic, isPartialName } from "../../lib/fs/atomic-copy.js";
+import { checkCopiedSize, copyFileAtomic } from "../../lib/fs/atomic-copy.js";
 import { localDriveFactory } from "../../providers/local-drive.js";
 import type { SiteProvider } from "../../providers/provider.js";
 
@@ -243,14 +243,6 @@ describe("checkCopiedSize", () => {
     expect((error as ProviderError).retryable).toBe(true);
     expect((error as Error).message).toContain("/src/a");
     expect((error as Error).message).toContain("/dst/b");
-  });
-});
-
-describe("isPartialName", () => {
-  it("recognises the temp names a crashed copy can leave, and nothing else", () => {
-    expect(isPartialName(".a.ma.sitesync-0a1b2c3d4e5f.part")).toBe(true);
-    expect(isPartialName("a.ma")).toBe(false);
-    expect(isPartialName("render.part")).toBe(false);
   });
 });
 

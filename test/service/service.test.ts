@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { fillRootless } from "../../lib/anatomy/roots.js";
 import { bring } from "../../lib/engine/bring.js";
+import { parseTempName } from "../../lib/fs/temp-names.js";
 import { SyncStatus } from "../../lib/store/status.js";
 import { registerProvider } from "../../providers/registry.js";
 import { createSlowDriveFactory } from "../fixtures/providers/slow-drive-impl.mjs";
@@ -119,8 +120,8 @@ describe("sitesync syncservice", () => {
     for (const rootless of paths)
       expect(existsSync(fillRootless(rootless, { work: studio.localRoot }))).toBe(true);
     const log = readFileSync(path.join(studio.dir, "transfers.log"), "utf8").trim().split("\n");
-    const finalNames = log.map((line) =>
-      path.basename(line.split("\t")[1] as string).replace(/^\.(.*)\.sitesync-\d+-[0-9a-f]+\.part$/, "$1"),
+    const finalNames = log.map(
+      (line) => parseTempName(path.basename(line.split("\t")[1] as string))?.finalName,
     );
     expect(finalNames.sort()).toEqual(["PR_hero_workfileModeling_v001.ma", "a.png", "b.png"]);
   });
