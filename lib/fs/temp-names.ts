@@ -2,7 +2,8 @@
  * The one scheme for this package's temporary names, for every path it writes
  * (README.md "Transfer"): the engine's downloads and uploads, local_drive's own
  * copies, the hook's copies into the work area. A file is written as the
- * sibling `.<name>.sitesync-<pid>-<random>.part` and renamed into place, so
+ * sibling `.<name>.sitesync-<pid>-<made>-<random>.part` (`<made>`: when the
+ * name was made, epoch milliseconds in base 36) and renamed into place, so
  * the same folder (same file system) makes the rename atomic, the leading dot
  * hides it from the artist, and the exact pattern lets a later run tell this
  * package's leftovers from anybody else's files.
@@ -28,7 +29,7 @@ const SUFFIX = ".part";
 /** 48 random bits: two writers of one target in one folder never pick the same name. */
 const RANDOM_BYTES = 6;
 // The `s` flag: a file name on Linux may contain a newline, and `.` must match it too.
-const PATTERN = /^\.(.+)\.sitesync-(\d+)-([0-9a-f]{12})\.part$/s;
+const PATTERN = /^\.(.+)\.sitesync-(\d+)-([0-9a-z]{1,11})-([0-9a-f]{12})\.part$/s;
 /**
  * A cut name is longer than this: it was cut only because one more character
  * (at most 4 bytes) would have passed NAME_MAX. A name no longer than this
@@ -63,12 +64,13 @@ function cutToBytes(text: string, maxBytes: number): string {
 }
 
 /**
- * A fresh temporary path next to `finalPath`: `.<name>.sitesync-<pid>-<random>.part`,
+ * A fresh temporary path next to `finalPath`: `.<name>.sitesync-<pid>-<made>-<random>.part`,
  * with `<name>` cut (on a character boundary) so the whole name fits NAME_MAX bytes.
  */
 export function tempNameFor(finalPath: string): string {
   const { dir, base } = splitPath(finalPath);
-  const tail = `${MARK}${process.pid}-${randomBytes(RANDOM_BYTES).toString("hex")}${SUFFIX}`;
+  const made = Date.now().toString(36);
+  const tail = `${MARK}${process.pid}-${made}-${randomBytes(RANDOM_BYTES).toString("hex")}${SUFFIX}`;
   const room = NAME_MAX - 1 - Buffer.byteLength(tail);
   return `${dir}.${cutToBytes(base, room)}${tail}`;
 }
@@ -76,6 +78,8 @@ export function tempNameFor(finalPath: string): string {
 export interface TempName {
   /** The pid of the process that made the name; it means something only on the machine that made it. */
   pid: number;
+  /** When the name was made (epoch milliseconds): the writer started then. */
+  madeMs: number;
   /** The name of the file it becomes, or undefined when the name may have been cut to fit NAME_MAX. */
   finalName: string | undefined;
 }
@@ -85,7 +89,11 @@ export function parseTempName(name: string): TempName | null {
   const match = PATTERN.exec(name);
   if (!match) return null;
   const whole = Buffer.byteLength(name) <= NEVER_CUT;
-  return { pid: Number(match[2]), finalName: whole ? match[1] : undefined };
+  return {
+    pid: Number(match[2]),
+    madeMs: Number.parseInt(match[3] as string, 36),
+    finalName: whole ? match[1] : undefined,
+  };
 }
 
 /** True for exactly the names `tempNameFor` makes (a file name, not a path). */
@@ -95,19 +103,29 @@ export function isTempName(name: string): boolean {
 
 export interface SweepOptions {
   /**
-   * Only temporary files whose mtime is older than this are removed: the
-   * claim lease, after which a writer that stopped renewing its claim is
-   * taken for dead. A younger one may belong to a live writer, on this
-   * machine or another one sharing the folder.
+   * Only temporary files older than this are removed: the claim lease, after
+   * which a writer that stopped renewing its claim is taken for dead. A
+   * younger one may belong to a live writer, on this machine or another one
+   * sharing the folder.
    */
   olderThanMs: number;
+}
+
+/**
+ * A temporary file's age: since the later of when its name was made and its
+ * last write. Both, because a writer may give its file the source's old
+ * mtime before the rename (the mtime alone would call a copy of a moment ago
+ * old), and a long transfer keeps writing long after its name was made.
+ */
+function ageMs(parsed: TempName, mtimeMs: number, now: number): number {
+  return now - Math.max(parsed.madeMs, mtimeMs);
 }
 
 /**
  * Removes the temporary files dead writers left in a folder on this machine's
  * file system (a local site's folder, the work area); resolves with the paths
  * removed. Only names of the exact pattern, only regular files, only those
- * older than `olderThanMs`. A name whose pid is a live process here is kept
+ * older than `olderThanMs` (see `ageMs`). A name whose pid is a live process here is kept
  * whatever its age: a writer may give its file the source's old mtime, or keep
  * a verified file waiting for its siblings. On a folder shared with other
  * machines that pid may be another machine's, which only delays the removal.
@@ -123,7 +141,7 @@ export async function sweepTemps(dir: string, options: SweepOptions): Promise<st
       if (!parsed || processAlive(parsed.pid)) return;
       const file = path.join(dir, name);
       const found = await lstat(file).catch(() => undefined);
-      if (!found?.isFile() || now - found.mtimeMs <= options.olderThanMs) return;
+      if (!found?.isFile() || ageMs(parsed, found.mtimeMs, now) <= options.olderThanMs) return;
       try {
         await unlink(file);
         removed.push(file);
@@ -150,10 +168,12 @@ export async function sweepSiteTemps(
   const removed: string[] = [];
   const sep = dir.includes("\\") && !dir.includes("/") ? "\\" : "/";
   const prefix = dir.endsWith("/") || dir.endsWith("\\") ? dir : `${dir}${sep}`;
-  for (const name of (await provider.list(dir)).filter(isTempName)) {
+  for (const name of await provider.list(dir)) {
+    const parsed = parseTempName(name);
+    if (!parsed) continue;
     const file = `${prefix}${name}`;
     const found = await provider.stat(file);
-    if (!found || found.isDirectory || now - found.mtimeMs <= options.olderThanMs) continue;
+    if (!found || found.isDirectory || ageMs(parsed, found.mtimeMs, now) <= options.olderThanMs) continue;
     await provider.remove(file);
     removed.push(file);
   }

@@ -1,9 +1,3 @@
-/**
- * The one temporary-name scheme (lib/fs/temp-names.ts) on real files: names
- * that fit NAME_MAX in bytes whatever the script, recognised by their exact
- * pattern only, and the sweeps that remove a dead writer's leftovers by age.
- */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -15,8 +9,8 @@ import {
   sweepTemps,
   tempNameFor,
 } from "../../lib/fs/temp-names.js";
-import { processAlive } from "../../lib/process.js";
 import { localDriveFactory } from "../../providers/local-drive.js";
+import { deadPid, fileAged } from "../helpers/temps.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const LEASE_MS = 30_000;
@@ -25,21 +19,6 @@ afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
 });
-
-/** The pid of a process that has exited: what a killed writer's name carries. */
-function deadPid(): number {
-  const { pid } = spawnSync(process.execPath, ["-e", ""]);
-  if (pid === undefined || processAlive(pid)) throw new Error("no exited process to borrow a pid from");
-  return pid;
-}
-
-/** Writes a file whose mtime is `ageMs` in the past. */
-function fileAged(file: string, ageMs: number): string {
-  writeFileSync(file, "x");
-  const then = (Date.now() - ageMs) / 1000;
-  utimesSync(file, then, then);
-  return file;
-}
 
 /** True when the text survives UTF-8 encoding: no character was cut in half. */
 const wholeCharacters = (text: string) => Buffer.from(text, "utf8").toString("utf8") === text;
@@ -57,7 +36,7 @@ describe("tempNameFor", () => {
     expect(isTempName(name)).toBe(true);
     // Cut: it is a prefix of the final name, and the final name is not claimed from it.
     expect(final.startsWith(name.slice(1, name.indexOf(".sitesync-")))).toBe(true);
-    expect(parseTempName(name)).toEqual({ pid: process.pid, finalName: undefined });
+    expect(parseTempName(name)).toMatchObject({ pid: process.pid, finalName: undefined });
     writeFileSync(temp, "bytes");
     expect(readdirSync(dir)).toEqual([name]);
   });
@@ -78,11 +57,18 @@ describe("tempNameFor", () => {
 
   it("keeps a short name whole, next to the final path, in either separator style", () => {
     const posix = tempNameFor("/srv/projects/Proj/.hidden scene.ma");
-    expect(posix).toMatch(/^\/srv\/projects\/Proj\/\.\.hidden scene\.ma\.sitesync-\d+-[0-9a-f]{12}\.part$/);
-    expect(parseTempName(path.posix.basename(posix))).toEqual({
+    expect(posix).toMatch(
+      /^\/srv\/projects\/Proj\/\.\.hidden scene\.ma\.sitesync-\d+-[0-9a-z]+-[0-9a-f]{12}\.part$/,
+    );
+    const before = Date.now();
+    expect(parseTempName(path.posix.basename(tempNameFor("/srv/projects/Proj/.hidden scene.ma")))).toEqual({
       pid: process.pid,
+      madeMs: expect.any(Number),
       finalName: ".hidden scene.ma",
     });
+    const made = parseTempName(path.posix.basename(tempNameFor("/srv/a.ma")))?.madeMs ?? 0;
+    expect(made).toBeGreaterThanOrEqual(before);
+    expect(made).toBeLessThanOrEqual(Date.now());
     const windows = tempNameFor("C:\\projects\\Proj\\scene.ma");
     expect(windows.startsWith(`C:\\projects\\Proj\\.scene.ma.sitesync-${process.pid}-`)).toBe(true);
     if (process.platform !== "win32") {
@@ -95,18 +81,20 @@ describe("tempNameFor", () => {
 
 describe("isTempName", () => {
   it("recognises exactly the package's pattern", () => {
-    expect(isTempName(".scene.ma.sitesync-4242-0123456789ab.part")).toBe(true);
+    expect(isTempName(".scene.ma.sitesync-4242-mfz1k2a3-0123456789ab.part")).toBe(true);
     for (const other of [
       "scene.ma",
       "render.part",
       ".x.sitesync-notes.part.txt",
-      "x.sitesync-1-0123456789ab.part",
-      ".x.sitesync-1-abc.part",
-      ".x.sitesync-1-0123456789AB.part",
-      ".x.sitesync-0123456789ab.part",
-      ".x.sitesync--1-0123456789ab.part",
-      ".scene.ma.sitesync-4242-0123456789ab.part.bak",
-      ".sitesync-4242-0123456789ab.part",
+      "x.sitesync-1-mfz1k2a3-0123456789ab.part",
+      ".x.sitesync-1-mfz1k2a3-abc.part",
+      ".x.sitesync-1-mfz1k2a3-0123456789AB.part",
+      ".x.sitesync-1-MFZ1K2A3-0123456789ab.part",
+      ".x.sitesync-1-0123456789ab.part",
+      ".x.sitesync-mfz1k2a3-0123456789ab.part",
+      ".x.sitesync--1-mfz1k2a3-0123456789ab.part",
+      ".scene.ma.sitesync-4242-mfz1k2a3-0123456789ab.part.bak",
+      ".sitesync-4242-mfz1k2a3-0123456789ab.part",
     ]) {
       expect(isTempName(other), other).toBe(false);
     }
@@ -118,18 +106,25 @@ describe("sweepTemps (a folder on this machine)", () => {
     dir = tempDir();
     const dead = deadPid();
     const old = 10 * 60_000;
-    const stale = fileAged(path.join(dir, `.scene.ma.sitesync-${dead}-0123456789ab.part`), old);
-    const fresh = fileAged(path.join(dir, `.scene.ma.sitesync-${dead}-ba9876543210.part`), 1_000);
-    const live = fileAged(path.join(dir, `.other.ma.sitesync-${process.pid}-0123456789ab.part`), old);
+    const stale = fileAged(path.join(dir, `.scene.ma.sitesync-${dead}-{made}-0123456789ab.part`), old);
+    const fresh = fileAged(path.join(dir, `.scene.ma.sitesync-${dead}-{made}-ba9876543210.part`), 1_000);
+    const live = fileAged(path.join(dir, `.other.ma.sitesync-${process.pid}-{made}-0123456789ab.part`), old);
     const kept = [
       fresh,
       live,
       fileAged(path.join(dir, ".x.sitesync-notes.part.txt"), old),
-      fileAged(path.join(dir, `x.sitesync-${dead}-0123456789ab.part`), old),
-      fileAged(path.join(dir, `.x.sitesync-${dead}-0123456789ab.part.bak`), old),
+      fileAged(path.join(dir, `x.sitesync-${dead}-{made}-0123456789ab.part`), old),
+      fileAged(path.join(dir, `.x.sitesync-${dead}-{made}-0123456789ab.part.bak`), old),
       fileAged(path.join(dir, "scene.ma"), old),
     ];
-    const folder = path.join(dir, `.y.sitesync-${dead}-0123456789ab.part`);
+    // A copy finished a moment ago whose writer gave it the source's old mtime: young by its name.
+    kept.push(
+      fileAged(
+        path.join(dir, `.copied.ma.sitesync-${dead}-${Date.now().toString(36)}-0123456789ab.part`),
+        old,
+      ),
+    );
+    const folder = path.join(dir, `.y.sitesync-${dead}-${(Date.now() - old).toString(36)}-0123456789ab.part`);
     mkdirSync(folder);
     const then = (Date.now() - old) / 1000;
     utimesSync(folder, then, then);
@@ -151,9 +146,9 @@ describe("sweepSiteTemps (a site's folder, through its provider)", () => {
     const site = localDriveFactory.create({ siteName: "studio", config: {}, roots: { work: dir } });
     const old = 10 * 60_000;
     // Another machine's pid can be anything, a pid alive here included: on a site only the age counts.
-    const stale = fileAged(path.join(dir, `.scene.ma.sitesync-${process.pid}-0123456789ab.part`), old);
+    const stale = fileAged(path.join(dir, `.scene.ma.sitesync-${process.pid}-{made}-0123456789ab.part`), old);
     const kept = [
-      fileAged(path.join(dir, `.scene.ma.sitesync-${process.pid}-ba9876543210.part`), 1_000),
+      fileAged(path.join(dir, `.scene.ma.sitesync-${process.pid}-{made}-ba9876543210.part`), 1_000),
       fileAged(path.join(dir, ".x.sitesync-notes.part.txt"), old),
       fileAged(path.join(dir, "scene.ma"), old),
     ];

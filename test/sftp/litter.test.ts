@@ -4,21 +4,13 @@
  * folder, once older than the claim lease, through the provider's list, stat
  * and remove; the pid in its name is some other machine's, so only age counts.
  */
-import {
-  chownSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from "node:fs";
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fillRootless } from "../../lib/anatomy/roots.js";
 import { artistSettings, type EngineStudio, engineStudio } from "../helpers/engine.js";
 import { type SshdServer, startSshd } from "../helpers/sshd.js";
+import { fileAged } from "../helpers/temps.js";
 
 let server: SshdServer;
 let studio: EngineStudio | undefined;
@@ -53,13 +45,6 @@ function serverFolder(dir: string): void {
   }
 }
 
-function fileAged(file: string, ageMs: number): string {
-  writeFileSync(file, "partial");
-  const then = (Date.now() - ageMs) / 1000;
-  utimesSync(file, then, then);
-  return file;
-}
-
 describe("a pass uploading to an SFTP site", () => {
   it("removes a killed uploader's temporary file older than the lease and keeps a younger one", async () => {
     studio = await engineStudio({
@@ -71,8 +56,8 @@ describe("a pass uploading to an SFTP site", () => {
     const name = path.basename(target);
     serverFolder(folder);
     // 1: a pid from any machine; on the site it means nothing, even when a process here has it.
-    const stale = fileAged(path.join(folder, `.${name}.sitesync-1-0123456789ab.part`), 10 * 60_000);
-    const young = fileAged(path.join(folder, `.${name}.sitesync-1-ba9876543210.part`), 1_000);
+    const stale = fileAged(path.join(folder, `.${name}.sitesync-1-{made}-0123456789ab.part`), 10 * 60_000);
+    const young = fileAged(path.join(folder, `.${name}.sitesync-1-{made}-ba9876543210.part`), 1_000);
     const other = fileAged(path.join(folder, ".x.sitesync-notes.part.txt"), 10 * 60_000);
 
     const { engine } = await studio.engine();
