@@ -107,7 +107,10 @@ class SftpProvider implements SiteProvider {
     const knownHosts = this.config.known_hosts || defaultKnownHosts();
     // Loaded on first connect: a launch that never talks SFTP does not pay for ssh2.
     const { default: Client } = await import("ssh2-sftp-client");
-    const client = new Client(`sitesync-${this.siteName}`);
+    // The library's default listeners print "Global error listener: ..." to the console on a lost
+    // connection; the failure reaches the caller through the operation's rejection instead.
+    const quiet = () => undefined;
+    const client = new Client(`sitesync-${this.siteName}`, { error: quiet, end: quiet, close: quiet });
     try {
       const sock = await openSocket(host, port, (this.config.connect_timeout ?? 10) * 1000);
       const session = await client.connect({
