@@ -218,12 +218,12 @@ async function measurePass(work: string, studioRoot: string, tree: SourceFile[][
   const onDisk = listFiles(localRoot).length;
   if (onDisk !== expected) throw new Error(`local root holds ${onDisk} files, expected ${expected}`);
   const figures = JSON.parse(readFileSync(probe, "utf8")) as {
-    maxRssKiB: number;
+    peakRssKiB: number;
     heapMiB: number;
     externalMiB: number;
   };
   return {
-    rssMiB: figures.maxRssKiB / 1024,
+    rssMiB: figures.peakRssKiB / 1024,
     heapMiB: figures.heapMiB,
     externalMiB: figures.externalMiB,
     seconds,
