@@ -1,14 +1,15 @@
 /**
  * `validate`: makes the sync state of a site match its storage. Files found
  * on the site with their published size become OK; with `resetMissing`, files
- * the state calls OK but that are missing are queued again. (AYON's
+ * the state calls OK but that are missing are queued again. The site's
+ * alternative sites get the same result, as after a transfer. (AYON's
  * validate_project read a legacy key and never worked.)
  */
 import { createProvider } from "../../providers/registry.js";
 import { fillRootless } from "../anatomy/roots.js";
 import { type Context, projectSites, requireProject } from "../context.js";
 import { InputError } from "../errors.js";
-import { LOCAL_ALIAS } from "../settings/sites.js";
+import { alternativesOf, LOCAL_ALIAS } from "../settings/sites.js";
 import { pages } from "../store/paging.js";
 import { SyncStatus } from "../store/status.js";
 import type { FileStateUpdate, Representation, SiteState } from "../store/types.js";
@@ -39,6 +40,7 @@ export async function validateProject(
     roots: site.roots,
   });
   const report: ValidateReport = { site: name, representations: 0, present: 0, missing: 0, reset: 0 };
+  const mirrors = alternativesOf(sites, name);
   const roots = site.roots;
   const check = async (representation: Representation, state: SiteState | undefined): Promise<void> => {
     const stored = new Map((state?.files ?? []).map((f) => [f.fileId, f]));
@@ -58,8 +60,17 @@ export async function validateProject(
         }
       }
     }
-    if (updates.length > 0)
-      await context.store.setSiteState(project.name, representation.id, name, { files: updates });
+    if (updates.length === 0) return;
+    // The site's alternatives see the same storage: they get the same result, in the same transaction.
+    await context.store.changeSiteStates(
+      project.name,
+      [name, ...mirrors].map((site) => ({
+        op: "set" as const,
+        representationId: representation.id,
+        site,
+        options: { files: updates },
+      })),
+    );
   };
   try {
     // One page of representations (and their states on the site) at a time: a project of

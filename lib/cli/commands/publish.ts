@@ -62,7 +62,10 @@ export function registerPublish(program: Command): void {
         },
         signal,
       );
-      printResult(options, result, () =>
+      // The new version's QUEUED sites are work for the running services now, not after loop_delay.
+      const { wakeServices } = await import("../../service/wake.js");
+      const wokenServices = await wakeServices(context.home);
+      printResult(options, { ...result, wokenServices }, () =>
         [
           `published ${options.product} v${String(result.version).padStart(3, "0")} on ${result.site}`,
           `  version         ${result.versionId}`,
