@@ -77,14 +77,29 @@ async function allOrFirstError(promises: Promise<unknown>[]): Promise<void> {
 /** One copy of cloneFilesAtomic, to its temporary name, not yet flushed. */
 async function cloneToTemp(source: string, temp: string, target: string): Promise<void> {
   try {
-    const srcStat = await fs.stat(source);
+    const srcStat = await fs.stat(source, { bigint: true });
     await ensureDir(path.dirname(target));
     await fs.copyFile(source, temp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
-    await fs.utimes(temp, srcStat.atimeMs / 1000, srcStat.mtimeMs / 1000);
-    checkCopiedSize((await fs.stat(temp)).size, srcStat.size, source, target);
+    await fs.utimes(temp, utimeSeconds(srcStat.atimeNs), utimeSeconds(srcStat.mtimeNs));
+    checkCopiedSize((await fs.stat(temp)).size, Number(srcStat.size), source, target);
   } catch (error) {
     throw providerError(error, `copy ${source} to`, target);
   }
+}
+
+/**
+ * The seconds to hand utimes() so a copy gets the source's time (`timeNs`,
+ * from a bigint stat) to the microsecond, the finest libuv sets: it
+ * truncates to whole microseconds, and `mtimeMs / 1000` near 1.8e9 s is a
+ * double only ~0.24 µs fine, so it landed one microsecond early about every
+ * other copy, which changed AYON's op3 hash (`basename|mtime|size`, see
+ * lib/publish/hash.ts) of the copy. Aiming at the middle of the microsecond
+ * makes the truncation land on it. Finer than a microsecond is lost.
+ */
+export function utimeSeconds(timeNs: bigint): number {
+  const seconds = timeNs / 1_000_000_000n;
+  const micros = (timeNs % 1_000_000_000n) / 1000n;
+  return Number(seconds) + (Number(micros) * 1000 + 500) / 1e9;
 }
 
 /** mkdir -p. */
@@ -230,7 +245,7 @@ async function unlinkQuietly(p: string): Promise<void> {
  * system, so the final rename is atomic), are fsynced, size-checked and only
  * then renamed into place. Fixes AYON's in-place copy that left a truncated
  * file at the final path after a crash. The source mtime is kept (to the
- * microsecond, Node's utimes resolution) because AYON's "op3" file hash is
+ * microsecond, see `utimeSeconds`) because AYON's "op3" file hash is
  * basename|mtime|size.
  */
 export async function copyFileAtomic(
@@ -257,7 +272,7 @@ export async function copyFileAtomic(
       throw providerError(error, `copy ${source} to`, target);
     }
   }
-  const srcStat = await fs.stat(source).catch((error: unknown) => {
+  const srcStat = await fs.stat(source, { bigint: true }).catch((error: unknown) => {
     throw providerError(error, "read", source);
   });
   if (srcStat.isDirectory()) throw new ProviderError(`${source} is a folder, not a file`, false);
@@ -266,7 +281,7 @@ export async function copyFileAtomic(
   const direct = options.direct === true;
   if (!direct && !overwrite && (await pathExists(target))) throw existsError(target);
 
-  const total = srcStat.size;
+  const total = Number(srcStat.size);
   const temp = direct ? target : tempNameFor(target);
   let stage = "create a temporary file for";
   try {
@@ -297,7 +312,7 @@ export async function copyFileAtomic(
         workerHash = copied.hash;
       }
       stage = "finish the copy to";
-      await handle.utimes(srcStat.atimeMs / 1000, srcStat.mtimeMs / 1000);
+      await handle.utimes(utimeSeconds(srcStat.atimeNs), utimeSeconds(srcStat.mtimeNs));
       if (!(direct && options.deferSync === true)) await handle.sync();
       // writeAll loops until every byte is written, so the count is what is on disk.
       checkCopiedSize(transferred, total, source, target);

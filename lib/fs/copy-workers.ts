@@ -14,16 +14,20 @@ const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const fs = require("node:fs");
 const crypto = require("node:crypto");
+// utimeSeconds of lib/fs/atomic-copy.ts: the time to the microsecond, not one early.
+function utimeSeconds(ns) {
+  return Number(ns / 1000000000n) + (Number((ns % 1000000000n) / 1000n) * 1000 + 500) / 1e9;
+}
 function copy({ source, target, hash, sync }) {
   let fd;
   try {
-    const stat = fs.statSync(source);
+    const stat = fs.statSync(source, { bigint: true });
     const data = fs.readFileSync(source);
-    if (data.length !== stat.size) throw Object.assign(new Error("the source changed while it was read"), { code: "ESIZE" });
+    if (data.length !== Number(stat.size)) throw Object.assign(new Error("the source changed while it was read"), { code: "ESIZE" });
     fd = fs.openSync(target, "wx");
     let offset = 0;
     while (offset < data.length) offset += fs.writeSync(fd, data, offset);
-    fs.futimesSync(fd, stat.atimeMs / 1000, stat.mtimeMs / 1000);
+    fs.futimesSync(fd, utimeSeconds(stat.atimeNs), utimeSeconds(stat.mtimeNs));
     if (sync) fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;

@@ -41,7 +41,10 @@ function closeRemote(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
   return call<undefined>((done) => sftp.close(handle, (error) => done(error ?? undefined, undefined)));
 }
 
-/** Downloads `remote` to the new file `local` (created with `wx`); resolves with the bytes written and their sha256. */
+/**
+ * Downloads `remote` to the new file `local` (created with `wx`) with the
+ * remote file's times; resolves with the bytes written and their sha256.
+ */
 export async function pipelinedGet(
   sftp: SFTPWrapper,
   remote: string,
@@ -52,10 +55,14 @@ export async function pipelinedGet(
   let file: FileHandle | undefined;
   let download: Download | undefined;
   try {
-    const { size } = await call<Stats>((done) => sftp.fstat(handle, done));
+    const { size, atime, mtime } = await call<Stats>((done) => sftp.fstat(handle, done));
     file = await open(local, "wx");
     download = new Download(sftp, handle, file, size, remote, options);
     const written = await download.run();
+    // The server's times, whole seconds in SFTP: AYON's op3 hash (basename|mtime|size) of the copy
+    // then agrees with the server's file. Before the caller renames it, so it appears with them.
+    // A server may leave the times out of its answer (they are optional in SFTP's ATTRS).
+    if (typeof atime === "number" && typeof mtime === "number") await file.utimes(atime, mtime);
     if (options.sync) await file.datasync();
     await closeRemote(sftp, handle);
     return { size: written, ...(download.hasher ? { hash: await download.hasher.digest() } : {}) };

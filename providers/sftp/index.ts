@@ -8,7 +8,7 @@
  * connection, so registering the provider costs nothing at start-up.
  */
 import type { EventEmitter } from "node:events";
-import { unlink } from "node:fs/promises";
+import { stat, unlink } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import type { SFTPWrapper } from "ssh2";
 import type SftpClient from "ssh2-sftp-client";
@@ -68,6 +68,16 @@ const FAST = { concurrency: 16, chunkSize: 261120 };
 
 /** Each client's raw ssh2 SFTP session, for the requests ssh2-sftp-client does not expose (pipelinedGet). */
 const sessions = new WeakMap<SftpClient, SFTPWrapper>();
+
+/** SETSTAT of a file's access and modification times, in whole seconds (all SFTP v3 carries). */
+function setTimes(client: SftpClient, remote: string, atimeMs: number, mtimeMs: number): Promise<void> {
+  const session = sessions.get(client);
+  if (!session) return Promise.reject(new Error("no SFTP session on this connection"));
+  const [atime, mtime] = [Math.floor(atimeMs / 1000), Math.floor(mtimeMs / 1000)];
+  return new Promise((resolve, reject) =>
+    session.utimes(remote, atime, mtime, (error) => (error ? reject(error) : resolve())),
+  );
+}
 
 class SftpProvider implements SiteProvider {
   readonly kind = "sftp";
@@ -228,11 +238,15 @@ class SftpProvider implements SiteProvider {
     }
     // SSH's MAC protects the bytes in flight, so the source's hash is the hash of what the server wrote.
     // Hashed while it uploads: both read the same file, so the hash costs little extra wall time.
+    const source = await stat(local);
     const [hash] = await Promise.all([
       options.hash === "sha256" ? sha256File(local) : Promise.resolve(undefined),
-      this.transfer("upload", remote, options, (client, step) =>
-        client.fastPut(local, remote, { step, ...FAST }),
-      ),
+      this.transfer("upload", remote, options, async (client, step) => {
+        await client.fastPut(local, remote, { step, ...FAST });
+        // The source's times, so AYON's op3 hash (basename|mtime|size) agrees between the sites; set
+        // before the caller renames the file into place, so it appears with them. SFTP carries seconds.
+        await setTimes(client, remote, source.atimeMs, source.mtimeMs);
+      }),
     ]);
     return hash ? { hash } : {};
   }

@@ -1,0 +1,107 @@
+/**
+ * Issue 11 item 8 over SFTP, against a real OpenSSH sshd: an upload and a
+ * download through the engine keep the source's modification time (to the
+ * second, all SFTP v3 carries), so AYON's op3 hash (`basename|mtime|size`,
+ * lib/publish/hash.ts) of a file with a whole-second mtime agrees between
+ * the sites.
+ */
+import { rmSync, statSync, utimesSync } from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { fillRootless } from "../../lib/anatomy/roots.js";
+import { op3Hash } from "../../lib/publish/hash.js";
+import { artistSettings, type EngineStudio, engineStudio } from "../helpers/engine.js";
+import { type SshdServer, startSshd } from "../helpers/sshd.js";
+
+let server: SshdServer;
+let studio: EngineStudio | undefined;
+
+beforeAll(async () => {
+  server = await startSshd();
+}, 60_000);
+
+afterEach(async () => {
+  await studio?.closeAll();
+  studio = undefined;
+  if (server) rmSync(path.join(server.root, "Proj"), { recursive: true, force: true });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+function vendorSite(extra = ""): string {
+  return `- {name: vendor, provider: sftp, ${extra} sftp: {sftp_host: "${server.host}", sftp_port: ${server.port}, sftp_user: "${server.user}", sftp_pass: "${server.password}", roots: "${server.root}", host_key_checking: accept-new, known_hosts: "${server.dir}/client_known_hosts"}}`;
+}
+
+function op3(file: string): string {
+  const s = statSync(file);
+  return op3Hash(file, s.mtimeMs, s.size);
+}
+
+/** Whole seconds (an SFTP server keeps no finer), years ago: a copy made now cannot have it by chance. */
+const MTIME = 1_500_000_000;
+
+/** A small file and one of several SFTP requests. */
+const FILES = { "scene.ma": Buffer.alloc(3 * 1024 * 1024 + 5, 3), "res/tex/a.png": "small texture" };
+
+function expectSameTimes(copy: string, source: string): void {
+  expect(Math.floor(statSync(copy).mtimeMs / 1000)).toBe(Math.floor(statSync(source).mtimeMs / 1000));
+  expect(op3(copy)).toBe(op3(source));
+}
+
+describe("SFTP transfers keep the source's modification time", () => {
+  it("uploads to the SFTP site with the local file's mtime and op3 hash", async () => {
+    studio = await engineStudio({
+      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite()] }),
+    });
+    const { paths } = await studio.publishFiles(FILES, { site: "local" });
+    const sources = paths.map((p) => fillRootless(p, { work: studio?.localRoot ?? "" }));
+    sources.forEach((source, i) => {
+      utimesSync(source, MTIME, MTIME + i);
+    });
+    const report = await (await studio.engine()).engine.runPass();
+    expect(report.projects[0]?.outcomes.map((o) => [o.job.direction, o.status])).toEqual([
+      ["upload", "ok"],
+      ["upload", "ok"],
+    ]);
+    paths.forEach((p, i) => {
+      expectSameTimes(fillRootless(p, { work: server.root }), sources[i] as string);
+    });
+  }, 60_000);
+
+  it("downloads from the SFTP site with the server file's mtime and op3 hash", async () => {
+    studio = await engineStudio({
+      settings: (roots) =>
+        artistSettings(
+          { studio: server.root, local: roots.local },
+          { remote: "vendor", sites: [vendorSite("alternative_sites: [studio],")] },
+        ),
+    });
+    const { paths } = await studio.publishFiles(FILES);
+    const sources = paths.map((p) => fillRootless(p, { work: server.root }));
+    sources.forEach((source, i) => {
+      utimesSync(source, MTIME, MTIME + i);
+    });
+    const report = await (await studio.engine()).engine.runPass();
+    expect(report.projects[0]?.outcomes.map((o) => [o.job.direction, o.status])).toEqual([
+      ["download", "ok"],
+      ["download", "ok"],
+    ]);
+    paths.forEach((p, i) => {
+      expectSameTimes(fillRootless(p, { work: studio?.localRoot ?? "" }), sources[i] as string);
+    });
+  }, 60_000);
+
+  it("keeps the whole seconds of a finer local mtime on upload", async () => {
+    studio = await engineStudio({
+      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite()] }),
+    });
+    const { paths } = await studio.publishFiles({ "scene.ma": "fine mtime" }, { site: "local" });
+    const source = fillRootless(paths[0] as string, { work: studio.localRoot });
+    utimesSync(source, MTIME, MTIME + 0.75);
+    await (await studio.engine()).engine.runPass();
+    const copy = fillRootless(paths[0] as string, { work: server.root });
+    expect(statSync(copy).mtimeMs).toBe(MTIME * 1000);
+  }, 60_000);
+});
