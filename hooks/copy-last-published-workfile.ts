@@ -12,12 +12,12 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fillRootless } from "../lib/anatomy/roots.js";
 import { workfileExtensions } from "../lib/hosts.js";
-import { existingWorkfiles, workAreaFor, workfileName } from "../lib/launcher/workfiles.js";
+import { existingWorkfiles, type WorkArea, workAreaFor, workfileName } from "../lib/launcher/workfiles.js";
 import { filterProfiles } from "../lib/settings/profiles.js";
-import { resolveProjectSites } from "../lib/settings/sites.js";
+import { type ProjectSites, resolveProjectSites } from "../lib/settings/sites.js";
 import { SyncStatus } from "../lib/store/status.js";
 import type { Representation } from "../lib/store/types.js";
-import { copyIntoWorkArea, plannedResources } from "../lib/workfile/copy.js";
+import { copyIntoWorkArea, plannedResources, type ResourceCopy } from "../lib/workfile/copy.js";
 import { findLastPublishedWorkfile, type PublishedWorkfile } from "../lib/workfile/last-published.js";
 import type { HookContext, PrelaunchHook } from "./hook.js";
 
@@ -58,24 +58,59 @@ export type CopyHookResult =
       linked_representation_ids: string[];
     };
 
-/** Runs the hook against launch data (also what `sitesync hook run copy-last-published-workfile` does). */
-export async function copyLastPublishedWorkfile(context: HookContext): Promise<CopyHookResult> {
+/** A file of a representation the hook would ask the engine for. */
+export interface PlannedFile {
+  representation_id: string;
+  /** The file's path on the active site. */
+  path: string;
+  size: number;
+  /** present: already on the active site; transfer: would be brought from the site `from`. */
+  action: "present" | "transfer";
+  from: string | null;
+}
+
+/** What the hook would do, computed with reads only (a dry run; hooks/hook.ts). */
+export interface CopyHookPlan {
+  /** copy: write a new workfile version; restore-resources: copy only missing resources; skip: nothing. */
+  action: "copy" | "restore-resources" | "skip";
+  reason: string | null;
+  /** The workfile the launch would open: for "copy", the one the hook would write. */
+  last_workfile_path: string;
+  source_filepath: string | null;
+  /** The files of the representations it would bring (the workfile's and the referenced ones). */
+  files: PlannedFile[];
+  /** Bytes that would be transferred to the active site. */
+  transfer_bytes: number;
+  /** The published resources and what would happen to each in `{workdir}/resources/`. */
+  resources: ResourceCopy[];
+  linked_representation_ids: string[];
+}
+
+/** Where the hook works: the sites and the work area. */
+interface Situation {
+  sites: ProjectSites;
+  activeRoots: Record<string, string>;
+  workArea: WorkArea;
+  extensions: readonly string[];
+}
+
+/** A situation with a published workfile to copy or restore from. */
+type Found = Situation & { published: PublishedWorkfile };
+
+/**
+ * What the hook decided, from reads only, so the real run and the dry run
+ * cannot disagree on whether and what to copy. A skip may still restore
+ * resources (`restore`: the last workfile exists).
+ */
+type Decision =
+  | { go: false; reason: string; restore?: Found }
+  | { go: true; situation: Found; linked: Representation[] };
+
+async function decide(context: HookContext): Promise<Decision> {
   const { data, services } = context;
-  const { logger } = services;
-  const skipped = (reason: string, resources: string[] = []): CopyHookResult => {
-    logger.info({ hook: "copy-last-published-workfile", reason }, "skipped");
-    return {
-      status: "skipped",
-      reason,
-      last_workfile_path: data.last_workfile_path,
-      source_filepath: null,
-      resources,
-      linked_representation_ids: [],
-    };
-  };
-  if (data.workfile_path) return skipped("an explicit workfile_path was given");
+  if (data.workfile_path) return { go: false, reason: "an explicit workfile_path was given" };
   const settings = data.project_settings;
-  if (!settings.sitesync.enabled) return skipped("site sync is disabled for this project");
+  if (!settings.sitesync.enabled) return { go: false, reason: "site sync is disabled for this project" };
 
   const extensions = workfileExtensions(data.host_name);
   const profile = filterProfiles(settings.core.tools.Workfiles.last_workfile_on_startup, {
@@ -97,21 +132,24 @@ export async function copyLastPublishedWorkfile(context: HookContext): Promise<C
   const sites = resolveProjectSites(settings, data.anatomy.roots, siteId, platform);
   const activeRoots = sites.sites.get(sites.activeSite)?.roots ?? {};
   const workArea = workAreaFor(data, activeRoots);
+  const situation: Situation = { sites, activeRoots, workArea, extensions };
 
   if (existsSync(data.last_workfile_path)) {
     // The workfile is there; only its resources folder may need restoring.
-    const restored = published
-      ? await restoreResources(context, published, workArea.dir, sites.activeSite, activeRoots)
-      : [];
-    return skipped("the last workfile exists", restored);
+    const reason = "the last workfile exists";
+    return published ? { go: false, reason, restore: { ...situation, published } } : { go: false, reason };
   }
-  if (extensions.length === 0) return skipped(`host "${data.host_name}" has no workfile extensions`);
+  if (extensions.length === 0) {
+    return { go: false, reason: `host "${data.host_name}" has no workfile extensions` };
+  }
   if (!profile?.use_last_published_workfile) {
-    return skipped(
-      "the last_workfile_on_startup profile for this host and task does not set use_last_published_workfile",
-    );
+    return {
+      go: false,
+      reason:
+        "the last_workfile_on_startup profile for this host and task does not set use_last_published_workfile",
+    };
   }
-  if (!published) return skipped("no published workfile for this task");
+  if (!published) return { go: false, reason: "no published workfile for this task" };
 
   const [state] = await store.getSiteStates(
     data.project_name,
@@ -121,23 +159,62 @@ export async function copyLastPublishedWorkfile(context: HookContext): Promise<C
   const onActive = await onSite(context, published.representation, sites.activeSite);
   const remoteHas = sites.remoteSite !== sites.activeSite && allOk(published.representation, state?.files);
   if (!onActive && !remoteHas) {
-    return skipped(
-      `the published workfile v${published.version.version} is not available on the remote site "${sites.remoteSite}"`,
-    );
+    return {
+      go: false,
+      reason: `the published workfile v${published.version.version} is not available on the remote site "${sites.remoteSite}"`,
+    };
   }
   const linked = await linkedRepresentations(context, published, sites.activeSite, sites.remoteSite);
-  const wanted = [published.representation.id, ...linked.map((r) => r.id)];
-  await bringNow(context, wanted);
+  return { go: true, situation: { ...situation, published }, linked };
+}
 
-  const resources = await plannedResources(published, activeRoots, workArea.dir);
+/** The next workfile version: past both the published one and every local one, so nothing is overwritten. */
+function nextWorkfile(situation: Found): {
+  target: string;
+  source: string;
+  version: number;
+} {
+  const { published, workArea, extensions, activeRoots } = situation;
   const existing = existingWorkfiles(workArea, extensions);
   const version = Math.max(published.version.version, ...existing.keys()) + 1;
-  const target = path.join(workArea.dir, workfileName(workArea, version, published.ext));
-  const source = fillRootless(published.workfile.path, activeRoots);
+  return {
+    target: path.join(workArea.dir, workfileName(workArea, version, published.ext)),
+    source: fillRootless(published.workfile.path, activeRoots),
+    version,
+  };
+}
+
+function skippedResult(context: HookContext, reason: string, resources: string[] = []): CopyHookResult {
+  context.services.logger.info({ hook: "copy-last-published-workfile", reason }, "skipped");
+  return {
+    status: "skipped",
+    reason,
+    last_workfile_path: context.data.last_workfile_path,
+    source_filepath: null,
+    resources,
+    linked_representation_ids: [],
+  };
+}
+
+/** Runs the hook against launch data (also what `sitesync hook run copy-last-published-workfile` does). */
+export async function copyLastPublishedWorkfile(context: HookContext): Promise<CopyHookResult> {
+  const { data, services } = context;
+  const decision = await decide(context);
+  if (!decision.go) {
+    const restored = decision.restore ? await restoreResources(context, decision.restore) : [];
+    return skippedResult(context, decision.reason, restored);
+  }
+  const { situation, linked } = decision;
+  const { published, activeRoots, workArea } = situation;
+  await bringNow(context, [published.representation.id, ...linked.map((r) => r.id)]);
+
+  // Read after the transfers, which may take long: the artist may have saved a version meanwhile.
+  const resources = await plannedResources(published, activeRoots, workArea.dir);
+  const { target, source, version } = nextWorkfile(situation);
   await copyIntoWorkArea(resources, { source, target });
   data.last_workfile_path = target;
   data.source_filepath = source;
-  logger.info(
+  services.logger.info(
     { hook: "copy-last-published-workfile", source, target, version },
     "copied the last published workfile",
   );
@@ -149,6 +226,114 @@ export async function copyLastPublishedWorkfile(context: HookContext): Promise<C
     resources: resources.map((r) => r.target),
     linked_representation_ids: linked.map((r) => r.id),
   };
+}
+
+/**
+ * The dry run: what `copyLastPublishedWorkfile` would do, with reads only (no
+ * store writes, no transfers, nothing created, not even the work folder). It
+ * still sets `last_workfile_path` and `source_filepath` as the real run
+ * would, so the launch data a dry run prints is the final one.
+ */
+export async function planLastPublishedWorkfile(context: HookContext): Promise<CopyHookPlan> {
+  const { data } = context;
+  const decision = await decide(context);
+  if (!decision.go) {
+    const skip: CopyHookPlan = {
+      action: "skip",
+      reason: decision.reason,
+      last_workfile_path: data.last_workfile_path,
+      source_filepath: null,
+      files: [],
+      transfer_bytes: 0,
+      resources: [],
+      linked_representation_ids: [],
+    };
+    if (!decision.restore) return skip;
+    const { published, activeRoots, workArea, sites } = decision.restore;
+    const resources = await plannedResources(published, activeRoots, workArea.dir);
+    if (!resources.some((r) => r.action === "copy")) return { ...skip, resources };
+    // As restoreResources: the representation is brought only when not all of it is here.
+    const files = (await onSite(context, published.representation, sites.activeSite))
+      ? []
+      : await plannedFiles(context, [published.representation], decision.restore);
+    return { ...skip, action: "restore-resources", files, transfer_bytes: transferBytes(files), resources };
+  }
+  const { situation, linked } = decision;
+  const files = await plannedFiles(context, [situation.published.representation, ...linked], situation);
+  const resources = await plannedResources(
+    situation.published,
+    situation.activeRoots,
+    situation.workArea.dir,
+  );
+  const { target, source } = nextWorkfile(situation);
+  data.last_workfile_path = target;
+  data.source_filepath = source;
+  return {
+    action: "copy",
+    reason: null,
+    last_workfile_path: target,
+    source_filepath: source,
+    files,
+    transfer_bytes: transferBytes(files),
+    resources,
+    linked_representation_ids: linked.map((r) => r.id),
+  };
+}
+
+/** A plan in a few lines for `launch --dry-run` without --json. */
+export function describeCopyPlan(plan: CopyHookPlan): string[] {
+  const transfers = plan.files.filter((f) => f.action === "transfer");
+  const count = (action: ResourceCopy["action"]) => plan.resources.filter((r) => r.action === action).length;
+  return [
+    plan.action === "copy"
+      ? `would copy ${plan.source_filepath}\n    -> ${plan.last_workfile_path}`
+      : plan.action === "restore-resources"
+        ? `would restore missing resources (${plan.reason})`
+        : `would skip: ${plan.reason}`,
+    ...(plan.files.length > 0
+      ? [
+          `  bring ${plan.files.length} file(s): ${plan.files.length - transfers.length} already here, ${transfers.length} to transfer (${plan.transfer_bytes} bytes)`,
+        ]
+      : []),
+    ...transfers.map((f) => `    ${f.path} (${f.size} bytes) from ${f.from}`),
+    ...(plan.resources.length > 0
+      ? [
+          `  resources: ${count("copy")} to copy, ${count("present")} already there, ${count("kept")} kept (the artist's own)`,
+        ]
+      : []),
+    ...plan.linked_representation_ids.map((id) => `  referenced representation ${id}`),
+  ];
+}
+
+/** Each file of the representations: already on the active site, or which site `bring()` would take it from. */
+async function plannedFiles(
+  context: HookContext,
+  representations: Representation[],
+  situation: Pick<Situation, "sites" | "activeRoots">,
+): Promise<PlannedFile[]> {
+  const { activeSite, remoteSite } = situation.sites;
+  const states = await context.services.context.store.getSiteStates(
+    context.data.project_name,
+    representations.map((r) => r.id),
+    [activeSite],
+  );
+  return representations.flatMap((representation) => {
+    const state = states.find((s) => s.representationId === representation.id);
+    return representation.files.map((file): PlannedFile => {
+      const here = state?.files.find((f) => f.fileId === file.id)?.status === SyncStatus.OK;
+      return {
+        representation_id: representation.id,
+        path: fillRootless(file.path, situation.activeRoots),
+        size: file.size,
+        action: here ? "present" : "transfer",
+        from: here ? null : remoteSite,
+      };
+    });
+  });
+}
+
+function transferBytes(files: PlannedFile[]): number {
+  return files.reduce((sum, f) => sum + (f.action === "transfer" ? f.size : 0), 0);
 }
 
 /**
@@ -226,17 +411,12 @@ async function linkedRepresentations(
 }
 
 /** Resources restore: brings and copies the published workfile's resources missing from the work area. */
-async function restoreResources(
-  context: HookContext,
-  published: PublishedWorkfile,
-  workdir: string,
-  activeSite: string,
-  activeRoots: Record<string, string>,
-): Promise<string[]> {
-  const planned = await plannedResources(published, activeRoots, workdir);
+async function restoreResources(context: HookContext, situation: Found): Promise<string[]> {
+  const { published, activeRoots, workArea, sites } = situation;
+  const planned = await plannedResources(published, activeRoots, workArea.dir);
   const missing = planned.filter((r) => r.action === "copy");
   if (missing.length === 0) return [];
-  if (!(await onSite(context, published.representation, activeSite))) {
+  if (!(await onSite(context, published.representation, sites.activeSite))) {
     await bringNow(context, [published.representation.id]);
   }
   await copyIntoWorkArea(missing);
@@ -249,5 +429,7 @@ export const copyLastPublishedWorkfileHook: PrelaunchHook = {
   order: -1,
   appGroups: WORKFILE_APP_GROUPS,
   launchTypes: ["local"],
-  execute: copyLastPublishedWorkfile,
+  dryRun: true,
+  execute: (context) =>
+    context.dryRun ? planLastPublishedWorkfile(context) : copyLastPublishedWorkfile(context),
 };

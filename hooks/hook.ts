@@ -5,6 +5,12 @@
  * reads and changes the launch data before the application starts. A studio
  * adds its own hooks by putting modules that export such objects in a folder
  * listed in `launcher.hook_dirs`.
+ *
+ * Dry runs (README "The launcher"): `launch --dry-run` must change nothing
+ * anywhere, and the launcher cannot tell what a hook would touch. So a hook
+ * opts in with `dryRun: true`; it is then called with `dryRun` set and must
+ * only read, returning its plan. A hook that does not opt in is not called on
+ * a dry run at all, only listed.
  */
 import type { Anatomy } from "../lib/anatomy/defaults.js";
 import type { Platform } from "../lib/anatomy/roots.js";
@@ -53,6 +59,12 @@ export interface HookServices {
 
 export interface HookContext {
   data: LaunchData;
+  /**
+   * Set on a dry run (only for hooks that declare `dryRun: true`): change
+   * nothing (no store writes, transfers, files or folders), set the launch
+   * data as the real run would, and return the plan.
+   */
+  dryRun?: boolean;
   launchType: LaunchType;
   platform: Platform;
   services: HookServices;
@@ -66,6 +78,8 @@ export interface PrelaunchHook {
   platforms?: readonly Platform[];
   /** Default: local launches only. */
   launchTypes?: readonly LaunchType[];
+  /** The hook honours `HookContext.dryRun`; without it the hook is skipped on a dry run. */
+  dryRun?: boolean;
   execute(context: HookContext): unknown;
 }
 

@@ -2,7 +2,8 @@
  * Prelaunch hooks: the package's own plus every module in the folders listed
  * in `launcher.hook_dirs` (each export that is a hook object counts), kept
  * when they apply to the app group, host, platform and launch type, and run
- * in `order`. A hook that throws stops the launch with its message.
+ * in `order`. A hook that throws stops the launch with its message. On a dry
+ * run only the hooks that declare `dryRun: true` are called (hooks/hook.ts).
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -60,22 +61,38 @@ export function applicableHooks(hooks: readonly PrelaunchHook[], filter: HookFil
     .sort((a, b) => a.order - b.order);
 }
 
-export interface HookRun {
-  name: string;
-  result: unknown;
-}
+/**
+ * One hook's turn. A real run has the hook's `result`; a dry run has its
+ * `plan`, a `note` when it returned none, or `skipped` when it was not called.
+ */
+export type HookRun =
+  | { name: string; result: unknown }
+  | { name: string; plan: unknown }
+  | { name: string; note: string }
+  | { name: string; skipped: string };
+
+export const NO_DRY_RUN = "would run (does not support dry run)";
 
 export async function runHooks(hooks: readonly PrelaunchHook[], context: HookContext): Promise<HookRun[]> {
   const runs: HookRun[] = [];
   for (const hook of hooks) {
+    // Not called at all: the launcher cannot know what a hook that never promised to only read would change.
+    if (context.dryRun && hook.dryRun !== true) {
+      runs.push({ name: hook.name, skipped: NO_DRY_RUN });
+      continue;
+    }
+    let result: unknown;
     try {
-      runs.push({ name: hook.name, result: await hook.execute(context) });
+      result = await hook.execute(context);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       throw new HookError(`prelaunch hook "${hook.name}" stopped the launch: ${message}`, exitCodeOf(error), {
         cause: error,
       });
     }
+    if (!context.dryRun) runs.push({ name: hook.name, result });
+    else if (result === undefined) runs.push({ name: hook.name, note: "supports dry run; returned no plan" });
+    else runs.push({ name: hook.name, plan: result });
   }
   return runs;
 }

@@ -2,7 +2,9 @@
  * The launcher: launch data, the application's executable (checked first,
  * so a launch that cannot start runs no hook), prelaunch hooks in order, then
  * the application with the workfile (execa, attached to this terminal).
- * `dryRun` stops before starting it and returns the command instead.
+ * `dryRun` changes nothing anywhere (README "The launcher"): hooks that
+ * support it plan instead of acting, the others are not called, and the
+ * command is returned instead of started.
  */
 import { existsSync } from "node:fs";
 import { execa } from "execa";
@@ -46,15 +48,20 @@ export async function launch(
     platform: context.platform,
     launchType: options.launchType ?? "local",
   });
+  const workfileBeforeHooks = data.last_workfile_path;
   const runs = await runHooks(hooks, {
     data,
+    ...(options.dryRun ? { dryRun: true } : {}),
     launchType: options.launchType ?? "local",
     platform: context.platform,
     services: { ...options.services, context },
   });
+  // On a dry run a workfile a hook moved last_workfile_path to is only planned, not written yet.
+  const willExist =
+    existsSync(data.last_workfile_path) ||
+    (options.dryRun === true && data.last_workfile_path !== workfileBeforeHooks);
   const workfile =
-    data.workfile_path ??
-    (data.start_last_workfile && existsSync(data.last_workfile_path) ? data.last_workfile_path : undefined);
+    data.workfile_path ?? (data.start_last_workfile && willExist ? data.last_workfile_path : undefined);
   const args = [...app.arguments, ...(options.extraArgs ?? []), ...(workfile ? [workfile] : [])];
   const command = [executable, ...args];
   if (options.dryRun) return { command, data, hooks: runs };

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
@@ -38,7 +38,7 @@ interface DryRun {
     env: Record<string, string>;
     workdir: string;
   };
-  hooks: Array<{ name: string; result: unknown }>;
+  hooks: Array<{ name: string; plan?: unknown; skipped?: string; note?: string }>;
 }
 
 describe("sitesync launch", () => {
@@ -56,7 +56,7 @@ describe("sitesync launch", () => {
     expect(again.stdout).toContain(`stand-in maya opened ${workfile}`);
   });
 
-  it("prints the command and the final launch data with --dry-run, starting nothing", async () => {
+  it("prints the command and the final launch data with --dry-run, starting nothing and writing nothing", async () => {
     const s = await hookStudio();
     studio = s;
     await s.publishFiles({ "scene.ma": "published" });
@@ -72,20 +72,25 @@ describe("sitesync launch", () => {
       AYON_TASK_NAME: "modeling",
       AYON_HOST_NAME: "maya",
     });
-    expect(dry.hooks.map((h) => h.name)).toEqual(["copy-last-published-workfile"]);
+    expect(dry.hooks).toEqual([
+      { name: "copy-last-published-workfile", plan: expect.objectContaining({ action: "copy" }) },
+    ]);
     expect(result.stdout).not.toContain("stand-in");
+    // The hook only planned: the command names the workfile it would write, which is not there.
+    expect(existsSync(workfile)).toBe(false);
   });
 
-  it("runs hooks from the studio's hook folders in order with its own, skipping those for other apps", async () => {
+  it("runs hooks from the studio's hook folders in order with its own, skipping those for other apps; a dry run only those that support it", async () => {
     const dir = path.join((await import("node:os")).tmpdir(), `sitesync-hooks-${process.pid}-${Date.now()}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       path.join(dir, "studio-hooks.mjs"),
-      `export const setEnv = { name: "studio-env", order: -10, appGroups: ["maya"],
+      `export const setEnv = { name: "studio-env", order: -10, appGroups: ["maya"], dryRun: true,
          execute(ctx) { ctx.data.env.STUDIO_HOOK = "ran before copy: " + String(ctx.data.source_filepath === undefined); } };
-       export const after = { name: "studio-after", order: 5,
+       export const after = { name: "studio-after", order: 5, dryRun: true,
          execute(ctx) { ctx.data.env.AFTER_COPY = ctx.data.source_filepath ? "saw the copied workfile" : "no copy"; } };
        export const nukeOnly = { name: "nuke-only", order: 0, appGroups: ["nuke"], execute() { throw new Error("must not run"); } };
+       export const noDry = { name: "no-dry-run", order: 7, execute() { throw new Error("must not run on a dry run"); } };
        export const notAHook = { name: "half" };`,
     );
     const s = await hookStudio({ hookDirs: [dir] });
@@ -98,7 +103,10 @@ describe("sitesync launch", () => {
       "studio-env",
       "copy-last-published-workfile",
       "studio-after",
+      "no-dry-run",
     ]);
+    expect(dry.hooks[2]).toEqual({ name: "studio-after", note: "supports dry run; returned no plan" });
+    expect(dry.hooks[3]).toEqual({ name: "no-dry-run", skipped: "would run (does not support dry run)" });
     expect(dry.data.env.STUDIO_HOOK).toBe("ran before copy: true");
     expect(dry.data.env.AFTER_COPY).toBe("saw the copied workfile");
   });

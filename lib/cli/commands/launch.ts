@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { CopyHookPlan } from "../../../hooks/copy-last-published-workfile.js";
 import { type CommonOptions, printResult } from "../output.js";
 import { stopSignal } from "../stop.js";
 import { withCommonOptions, withContext } from "./common.js";
@@ -22,7 +23,10 @@ export function registerLaunch(program: Command): void {
       .requiredOption("--folder <path>", "folder path, e.g. /assets/characters/hero")
       .requiredOption("--task <name>", "task name")
       .requiredOption("--app <group/variant>", "application, e.g. maya/2024")
-      .option("--dry-run", "print the command and the final launch data instead of starting the application")
+      .option(
+        "--dry-run",
+        "change nothing: print the command, the final launch data and each hook's plan instead of starting the application",
+      )
       .argument("[args...]", "arguments for the application (after --)"),
   ).action(async (args: string[], options: LaunchOptions) => {
     await withContext(options, async (context) => {
@@ -43,11 +47,25 @@ export function registerLaunch(program: Command): void {
         },
       ).finally(() => progress.stop());
       if (options.dryRun) {
+        const { describeCopyPlan, copyLastPublishedWorkfileHook } = await import(
+          "../../../hooks/copy-last-published-workfile.js"
+        );
         const { project_settings: _settings, anatomy: _anatomy, ...data } = result.data;
+        const hookLines = result.hooks.flatMap((run) => {
+          if ("skipped" in run) return [`hook ${run.name}: ${run.skipped}`];
+          if ("note" in run) return [`hook ${run.name}: ${run.note}`];
+          if (!("plan" in run)) return [];
+          const lines =
+            run.name === copyLastPublishedWorkfileHook.name
+              ? describeCopyPlan(run.plan as CopyHookPlan)
+              : [JSON.stringify(run.plan)];
+          return [`hook ${run.name}: ${lines[0]}`, ...lines.slice(1)];
+        });
         printResult(options, { command: result.command, data, hooks: result.hooks }, () =>
           [
             `command: ${result.command.map((a) => JSON.stringify(a)).join(" ")}`,
             `last_workfile_path: ${result.data.last_workfile_path}`,
+            ...hookLines,
           ].join("\n"),
         );
         return;
