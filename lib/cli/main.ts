@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { loadProviderModules } from "../../providers/modules.js";
+import { InputError } from "../errors.js";
 import { registerHook } from "./commands/hook.js";
 import { registerInit } from "./commands/init.js";
 import { registerLaunch } from "./commands/launch.js";
@@ -51,7 +52,15 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are successes; every other parse error is bad usage.
-      return error.exitCode === 0 ? 0 : 2;
+      if (error.exitCode === 0) return 0;
+      // Commander has already printed its message and the help on stderr; under --json the
+      // documented error object (README "CLI") must still reach stdout, as for any other error.
+      if (argv.includes("--json")) {
+        const usage = new InputError(error.message.replace(/^error: /, ""));
+        const json = { kind: usage.kind, message: usage.message, exitCode: usage.exitCode };
+        process.stdout.write(`${JSON.stringify({ error: json })}\n`);
+      }
+      return 2;
     }
     const code = reportError(error, { json: argv.includes("--json"), verbose: argv.includes("--verbose") });
     // Work a signal interrupted ends with the signal's code, whatever error the interruption raised.

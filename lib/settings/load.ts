@@ -24,7 +24,19 @@ export interface Settings {
   readonly projectNames: readonly string[];
   /** Effective settings for a project (studio and site scopes when it has no project scope). */
   forProject(projectName: string): ProjectSettings;
+  /**
+   * The scope-qualified path that wrote one of TRACKED_KEYS in a project's
+   * effective settings (`site.sitesync.local_setting.local_roots`), so a check
+   * that can only run once the store is open still names where to fix it.
+   */
+  sourceOf(projectName: string, keyPath: TrackedKey): string;
 }
+
+/** Keys checked after loading, against the store (local root names against anatomy roots). */
+export const TRACKED_KEYS = ["sitesync.local_setting.local_roots"] as const;
+export type TrackedKey = (typeof TRACKED_KEYS)[number];
+/** Bumped when the record's shape changes, so an older build's cache is not read as this one's. */
+const RECORD_VERSION = "2";
 
 export interface LoadOptions {
   /** Provider kinds sites may name (the registry's kinds). */
@@ -37,6 +49,7 @@ interface CacheRecord {
   projectNames: string[];
   /** "" holds the studio + site settings every project without its own scope gets. */
   projects: Record<string, ProjectSettings>;
+  sources: Record<string, Record<TrackedKey, string>>;
 }
 
 export function findSettingsFile(home: string): string | undefined {
@@ -71,19 +84,27 @@ export async function loadSettings(
   // The real path: the same home reached through a symlink or a mapped drive shares its cache.
   const real = file ? realpathSync(file) : source;
   const key = createHash("sha256")
-    .update([text, real, options.providerKinds.join(","), schemaStamp()].join("\u0000"))
+    .update([RECORD_VERSION, text, real, options.providerKinds.join(","), schemaStamp()].join("\u0000"))
     .digest("hex");
   const cacheFile = path.join(home, SETTINGS_CACHE);
   const cached = readCache(cacheFile, key);
   if (cached) return fromRecord(source, cached);
   const { parseSettings } = await import("./validate.js");
   const settings = parseSettings(text, source, options);
+  const scoped = ["", ...settings.projectNames];
   const record: CacheRecord = {
     key,
     store: settings.store,
     projectNames: [...settings.projectNames],
-    projects: Object.fromEntries(
-      ["", ...settings.projectNames].map((name) => [name, settings.forProject(name)]),
+    projects: Object.fromEntries(scoped.map((name) => [name, settings.forProject(name)])),
+    sources: Object.fromEntries(
+      scoped.map((name) => [
+        name,
+        Object.fromEntries(TRACKED_KEYS.map((k) => [k, settings.sourceOf(name, k)])) as Record<
+          TrackedKey,
+          string
+        >,
+      ]),
     ),
   };
   writeCache(cacheFile, record);
@@ -118,5 +139,6 @@ function fromRecord(file: string, record: CacheRecord): Settings {
     store: record.store,
     projectNames: record.projectNames,
     forProject: (name) => structuredClone(record.projects[name] ?? fallback),
+    sourceOf: (name, keyPath) => (record.sources[name] ?? record.sources[""])?.[keyPath] ?? keyPath,
   };
 }

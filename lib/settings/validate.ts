@@ -7,7 +7,7 @@
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { SettingsError } from "../errors.js";
-import type { LoadOptions, Settings } from "./load.js";
+import { type LoadOptions, type Settings, TRACKED_KEYS, type TrackedKey } from "./load.js";
 import { isPlainObject, mergeScopes, valueAt } from "./merge.js";
 import {
   DocumentSchema,
@@ -26,21 +26,38 @@ export function parseSettings(text: string, file: string, options: LoadOptions):
     );
   }
   const parsed = DocumentSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw fromIssues(parsed.error.issues, file, () => ({ scope: "", path: [] }), raw);
+  if (!parsed.success) {
+    const whole: Locator = {
+      locate: (issuePath) => ({ scope: "", path: issuePath }),
+      holders: (issuePath) => [{ scope: "", path: issuePath }],
+    };
+    throw fromIssues(parsed.error.issues, file, whole, raw);
+  }
   const document = parsed.data;
-  const cache = new Map<string, ProjectSettings>();
-  const forProject = (projectName: string): ProjectSettings => {
-    let settings = cache.get(projectName);
-    if (!settings) {
-      settings = validateProject(document, projectName, file, options);
-      cache.set(projectName, settings);
+  const cache = new Map<string, Validated>();
+  const validated = (projectName: string): Validated => {
+    let entry = cache.get(projectName);
+    if (!entry) {
+      entry = validateProject(document, projectName, file, options);
+      cache.set(projectName, entry);
     }
-    return settings;
+    return entry;
   };
   // Every scope is checked now, before any command does anything.
-  forProject("");
-  for (const name of Object.keys(document.projects)) forProject(name);
-  return { file, store: document.store, projectNames: Object.keys(document.projects), forProject };
+  validated("");
+  for (const name of Object.keys(document.projects)) validated(name);
+  return {
+    file,
+    store: document.store,
+    projectNames: Object.keys(document.projects),
+    forProject: (projectName) => validated(projectName).settings,
+    sourceOf: (projectName, keyPath) => validated(projectName).sources[keyPath],
+  };
+}
+
+interface Validated {
+  settings: ProjectSettings;
+  sources: Record<TrackedKey, string>;
 }
 
 function validateProject(
@@ -48,7 +65,7 @@ function validateProject(
   projectName: string,
   file: string,
   options: LoadOptions,
-): ProjectSettings {
+): Validated {
   const projectScope = projectName ? document.projects[projectName] : undefined;
   const merged = mergeScopes(mergeScopes(document.studio, projectScope), document.site);
   const scopes: Array<[string, unknown]> = [
@@ -56,11 +73,17 @@ function validateProject(
     [`projects.${projectName}`, projectScope],
     ["studio", document.studio],
   ];
-  const locate = (issuePath: readonly PropertyKey[]) => locateIssue(issuePath, merged, scopes);
+  const locator: Locator = {
+    locate: (issuePath) => locateIssue(issuePath, merged, scopes),
+    holders: (issuePath) => holders(issuePath, merged, scopes),
+  };
   const parsed = ProjectSettingsSchema.safeParse(merged);
-  if (!parsed.success) throw fromIssues(parsed.error.issues, file, locate, merged);
-  checkProviders(parsed.data, options.providerKinds, file, locate);
-  return parsed.data;
+  if (!parsed.success) throw fromIssues(parsed.error.issues, file, locator, merged);
+  checkProviders(parsed.data, options.providerKinds, file, locator.locate);
+  const sources = Object.fromEntries(
+    TRACKED_KEYS.map((keyPath) => [keyPath, describe(locator.locate(keyPath.split(".")))]),
+  ) as Record<TrackedKey, string>;
+  return { settings: parsed.data, sources };
 }
 
 function checkProviders(
@@ -93,19 +116,46 @@ interface Located {
   path: readonly PropertyKey[];
 }
 
+interface Locator {
+  /** The one scope to blame for an issue at a path. */
+  locate(issuePath: readonly PropertyKey[]): Located;
+  /** Every scope that wrote a value at a path. */
+  holders(issuePath: readonly PropertyKey[]): Located[];
+}
+
 /**
  * The scope that wrote the value an issue points at: the most specific scope
- * holding a value there. Sites are merged by name, so a site's index in the
- * merged list is translated into its index in each scope.
+ * holding a value there.
  */
 function locateIssue(
   issuePath: readonly PropertyKey[],
   merged: unknown,
   scopes: Array<[string, unknown]>,
 ): Located {
+  const [first] = holders(issuePath, merged, scopes);
+  if (first) return first;
+  // Nothing wrote it (a required key is missing): report it where the parent lives.
+  for (const [scope, raw] of scopes) {
+    if (raw !== undefined && valueAt(raw, issuePath.slice(0, -1)) !== undefined)
+      return { scope, path: issuePath };
+  }
+  return { scope: "studio", path: issuePath };
+}
+
+/**
+ * Every scope holding a value at `issuePath`, most specific first. Sites are
+ * merged by name, so a site's index in the merged list is translated into its
+ * index in each scope.
+ */
+function holders(
+  issuePath: readonly PropertyKey[],
+  merged: unknown,
+  scopes: Array<[string, unknown]>,
+): Located[] {
   const isSitePath =
     issuePath[0] === "sitesync" && issuePath[1] === "sites" && typeof issuePath[2] === "number";
   const siteName = isSitePath ? valueAt(merged, [...issuePath.slice(0, 3), "name"]) : undefined;
+  const out: Located[] = [];
   for (const [scope, raw] of scopes) {
     let scopedPath = issuePath;
     if (isSitePath) {
@@ -116,14 +166,9 @@ function locateIssue(
       if (index < 0) continue;
       scopedPath = ["sitesync", "sites", index, ...issuePath.slice(3)];
     }
-    if (valueAt(raw, scopedPath) !== undefined) return { scope, path: scopedPath };
+    if (valueAt(raw, scopedPath) !== undefined) out.push({ scope, path: scopedPath });
   }
-  // Nothing wrote it (a required key is missing): report it where the parent lives.
-  for (const [scope, raw] of scopes) {
-    if (raw !== undefined && valueAt(raw, issuePath.slice(0, -1)) !== undefined)
-      return { scope, path: issuePath };
-  }
-  return { scope: "studio", path: issuePath };
+  return out;
 }
 
 function describe({ scope, path: keyPath }: Located): string {
@@ -138,11 +183,12 @@ const SECRET_KEY = /pass|token|secret|^value$/i;
 function fromIssues(
   issues: readonly z.core.$ZodIssue[],
   file: string,
-  locate: (p: readonly PropertyKey[]) => Located,
+  locator: Locator,
   root: unknown,
 ): SettingsError {
-  const lines = issues.map((issue) => {
-    const located = locate(issue.path);
+  const lines = issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") return unknownKeyLines(issue.path, issue.keys, locator);
+    const located = locator.locate(issue.path);
     const value = valueAt(root, issue.path);
     const last = issue.path.at(-1);
     const shown =
@@ -151,15 +197,33 @@ function fromIssues(
         : typeof last === "string" && SECRET_KEY.test(last)
           ? " (value hidden: secret)"
           : ` (got ${JSON.stringify(value)})`;
-    const keys = issue.code === "unrecognized_keys" ? `: unknown key(s) ${issue.keys.join(", ")}` : "";
     const missing = value === undefined && issue.code === "invalid_type";
-    const message =
-      issue.code === "unrecognized_keys"
-        ? "not a settings key"
-        : missing
-          ? `required key is missing (${issue.message})`
-          : issue.message;
-    return `${describe(located)}${keys}: ${message}${issue.code === "unrecognized_keys" ? "" : shown}`;
+    const message = missing ? `required key is missing (${issue.message})` : issue.message;
+    return [`${describe(located)}: ${message}${shown}`];
   });
   return new SettingsError(`${file}: invalid settings:\n  ${lines.join("\n  ")}`);
+}
+
+/**
+ * Unknown keys are located one by one: the object holding them is usually
+ * written by several scopes (every scope has a `sitesync`), and the error must
+ * point at the scope that wrote the key itself, or at each scope that did.
+ */
+function unknownKeyLines(
+  parent: readonly PropertyKey[],
+  keys: readonly string[],
+  locator: Locator,
+): string[] {
+  const byObject = new Map<string, string[]>();
+  for (const key of keys) {
+    const found = locator.holders([...parent, key]);
+    const places = found.length > 0 ? found : [locator.locate([...parent, key])];
+    for (const place of places) {
+      const where = describe({ scope: place.scope, path: place.path.slice(0, -1) });
+      byObject.set(where, [...(byObject.get(where) ?? []), key]);
+    }
+  }
+  return [...byObject].map(
+    ([where, names]) => `${where}: unknown key(s) ${names.join(", ")}: not a settings key`,
+  );
 }

@@ -32,9 +32,15 @@ export async function withContext<T>(
   open: { create?: boolean } = {},
 ): Promise<T> {
   // Loaded on use: `--help` and usage errors must not pay for settings, schemas and the store.
-  const { openContext } = await import("../../context.js");
+  const [{ openContext }, { checkLocalRoots }] = await Promise.all([
+    import("../../context.js"),
+    import("../../settings/local-roots.js"),
+  ]);
   const context = await openContext({ ...(options.home ? { home: options.home } : {}), ...open });
   try {
+    // Not when creating (init, project import): importing the project whose
+    // anatomy has the root a local root names is how such settings become valid.
+    if (!open.create) checkLocalRoots(context.settings, await context.store.listProjects());
     return await body(context);
   } finally {
     await context.store.close();

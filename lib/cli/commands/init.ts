@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
+import type { Platform } from "../../anatomy/roots.js";
 import { InputError } from "../../errors.js";
 import { checkSiteId, localSiteId, resolveHome } from "../../home.js";
 import { templatePath } from "../../paths.js";
+import type { ProjectSettings } from "../../settings/schema.js";
 import { type CommonOptions, printResult } from "../output.js";
 import { withCommonOptions } from "./common.js";
 
@@ -27,10 +29,18 @@ export function registerInit(program: Command): void {
         "folder of this workstation's local site work root (default: <home>/local)",
       ),
   ).action(async (options: InitOptions) => {
-    const [{ loadHomeSettings, STORE_FILE }, { findSettingsFile }, { openSqliteStore }] = await Promise.all([
+    const [
+      { loadHomeSettings, STORE_FILE },
+      { findSettingsFile },
+      { openSqliteStore },
+      { currentPlatform },
+      { STUDIO_SITE },
+    ] = await Promise.all([
       import("../../context.js"),
       import("../../settings/load.js"),
       import("../../store/sqlite/index.js"),
+      import("../../anatomy/roots.js"),
+      import("../../settings/sites.js"),
     ]);
     const home = resolveHome(options.home);
     if (options.siteId) checkSiteId(options.siteId, "--site-id");
@@ -55,11 +65,20 @@ export function registerInit(program: Command): void {
         .replaceAll('"{LOCAL_ROOT}"', JSON.stringify(localRoot));
       writeFileSync(settingsFile, text, { flag: "wx" });
     }
-    await loadHomeSettings(home);
+    const settings = await loadHomeSettings(home);
+    // An existing settings file is kept whole, so a root asked for on the command line is
+    // not applied; say so, and where the root is set, rather than ignore the flag.
+    const notes = created
+      ? []
+      : keptRootNotes(settings.forProject(""), settingsFile, options, {
+          platform: currentPlatform(),
+          studioSite: STUDIO_SITE,
+        });
     if (options.siteId && !existsSync(idFile)) writeFileSync(idFile, `${options.siteId}\n`, { flag: "wx" });
     const siteId = localSiteId(home, { create: true });
     await openSqliteStore(path.join(home, STORE_FILE)).close();
-    const result = { home, siteId, settings: settingsFile, createdSettings: created };
+    for (const note of notes) process.stderr.write(`sitesync: note: ${note}\n`);
+    const result = { home, siteId, settings: settingsFile, createdSettings: created, notes };
     printResult(options, result, () =>
       [
         `home      ${home}`,
@@ -68,4 +87,43 @@ export function registerInit(program: Command): void {
       ].join("\n"),
     );
   });
+}
+
+/** The `work` root the template writes for the studio site and the local site, as the kept settings have them. */
+function keptRootNotes(
+  settings: ProjectSettings,
+  file: string,
+  options: InitOptions,
+  { platform, studioSite }: { platform: Platform; studioSite: string },
+): string[] {
+  const studio = settings.sitesync.sites
+    .find((site) => site.name === studioSite)
+    ?.local_drive?.roots.find((root) => root.name === "work")?.[platform];
+  const local = settings.sitesync.local_setting.local_roots.find((root) => root.name === "work")?.path;
+  const notes: string[] = [];
+  const note = (flag: string, asked: string, current: string | undefined, where: string) => {
+    if (current !== undefined && path.resolve(current) === asked) return;
+    notes.push(
+      `${flag} ${asked} was not applied: ${file} already exists and was kept, so the root stays ` +
+        `${current === undefined ? "unset" : `"${current}"`}. To change it, edit ${where} in ${file} ` +
+        "(or move the file away and run init again to write new settings).",
+    );
+  };
+  if (options.studioRoot) {
+    note(
+      "--studio-root",
+      path.resolve(options.studioRoot),
+      studio,
+      `the "work" root (${platform}) of the "studio" site's local_drive.roots under studio.sitesync.sites`,
+    );
+  }
+  if (options.localRoot) {
+    note(
+      "--local-root",
+      path.resolve(options.localRoot),
+      local,
+      'the "work" entry of site.sitesync.local_setting.local_roots',
+    );
+  }
+  return notes;
 }
