@@ -16,7 +16,7 @@ import type { Settings } from "../settings/load.js";
 import { SyncStatus } from "../store/status.js";
 import type { FileState, Project, Store, WorkItem } from "../store/types.js";
 import { retryBaseMs } from "./backoff.js";
-import { closePair, resolvePair, type SyncPair } from "./pair.js";
+import { closePair, openPair, type PairPlan, planPairs, type SyncPair } from "./pair.js";
 import { StateRecorder } from "./recorder.js";
 import { runJobs } from "./runner.js";
 import {
@@ -46,6 +46,13 @@ export interface EngineOptions {
   /** Files transferred at once (default DEFAULT_CONCURRENCY). */
   concurrency?: number;
   retryBaseMs?: number;
+  /**
+   * Also sync the active site with every site of `always_accessible_on`, each
+   * pair on its own: the service's job ("everything exported must also reach
+   * the vendor site"), not an artist's `sync`, whose workstation may have no
+   * way to reach those sites.
+   */
+  alwaysAccessible?: boolean;
   /** How long a claim lives without a heartbeat (default DEFAULT_LEASE_MS, 30 s). */
   leaseMs?: number;
 }
@@ -87,41 +94,62 @@ export class SyncEngine {
       if (pauses.some((p) => p.kind === "service")) reason = "the sync service is paused";
       else if (pauses.some((p) => p.kind === "project" && p.project === project.name))
         reason = "the project is paused";
-      const projectReport = reason
-        ? skipped(project.name, reason, false)
-        : await this.syncProject(project, signal).catch(
-            // One project's failure (the store refusing a write, say) must not end the pass for the others.
-            (error: unknown): ProjectReport => ({
-              project: project.name,
-              error: messageOf(error),
-              outcomes: [],
-              claimedElsewhere: 0,
-            }),
-          );
-      if (projectReport.skipped) {
-        this.emit({
-          type: "project-skipped",
-          project: project.name,
-          reason: projectReport.skipped,
-          problem: projectReport.problem ?? false,
-        });
+      const reports = reason
+        ? [skipped(project.name, reason, false)]
+        : await this.syncProject(project, signal);
+      for (const projectReport of reports) {
+        if (projectReport.skipped) {
+          this.emit({
+            type: "project-skipped",
+            project: project.name,
+            reason: projectReport.skipped,
+            problem: projectReport.problem ?? false,
+          });
+        }
+        if (projectReport.error)
+          this.emit({ type: "project-failed", project: project.name, message: projectReport.error });
+        report.projects.push(projectReport);
       }
-      if (projectReport.error)
-        this.emit({ type: "project-failed", project: project.name, message: projectReport.error });
-      report.projects.push(projectReport);
     }
     return report;
   }
 
-  private async syncProject(project: Project, signal: AbortSignal): Promise<ProjectReport> {
-    const resolved = await resolvePair(
-      project,
-      this.options.settings,
-      this.options.ownSite,
-      this.options.platform,
-    );
-    if (!resolved.ok) return skipped(project.name, resolved.reason, resolved.problem);
-    const { pair } = resolved;
+  /** One report per pair of sites the project gives this process (see planPairs). */
+  private async syncProject(project: Project, signal: AbortSignal): Promise<ProjectReport[]> {
+    const { settings, ownSite, platform } = this.options;
+    const planned = planPairs(project, settings, ownSite, platform, {
+      alwaysAccessible: this.options.alwaysAccessible ?? false,
+    });
+    if (!planned.ok) return [skipped(project.name, planned.reason, planned.problem)];
+    const reports: ProjectReport[] = [];
+    // Each pair is planned, batched and reported on its own: a vendor site that is down must not
+    // stop the studio's uploads to the backup site.
+    for (const remoteSite of planned.plan.remotes) {
+      if (signal.aborted) break;
+      const report = await this.syncPair(project, planned.plan, remoteSite, signal).catch(
+        // One pair's failure (the store refusing a write, say) must not end the pass for the others.
+        (error: unknown): ProjectReport => ({
+          project: project.name,
+          remoteSite,
+          error: messageOf(error),
+          outcomes: [],
+          claimedElsewhere: 0,
+        }),
+      );
+      reports.push(report);
+    }
+    return reports;
+  }
+
+  private async syncPair(
+    project: Project,
+    plan: PairPlan,
+    remoteSite: string,
+    signal: AbortSignal,
+  ): Promise<ProjectReport> {
+    const opened = await openPair(project, this.options.settings, plan.sites, remoteSite);
+    if (!opened.ok) return { ...skipped(project.name, opened.reason, opened.problem), remoteSite };
+    const { pair } = opened;
     try {
       const limit = batchLimitOf(pair.remote.provider);
       const query = { localSite: pair.active.name, remoteSite: pair.remote.name, limit };

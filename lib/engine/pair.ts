@@ -31,13 +31,26 @@ export interface SyncPair {
  */
 export type PairResult = { ok: true; pair: SyncPair } | { ok: false; reason: string; problem: boolean };
 
-export async function resolvePair(
+/** The sites of a project a process works between: its own active site and each remote site. */
+export interface PairPlan {
+  sites: ProjectSites;
+  /** The sites the active site syncs with: the remote site, then (for a service) `always_accessible_on`. */
+  remotes: string[];
+}
+
+export type PlanResult = { ok: true; plan: PairPlan } | { ok: false; reason: string; problem: boolean };
+
+/**
+ * Which pairs a project gives this process, from settings alone (no provider
+ * is opened): the reasons not to sync that need no connection are decided here.
+ */
+export function planPairs(
   project: Project,
   settings: Settings,
   ownSite: string,
   platform: Platform,
-  options: { requireOwnActiveSite?: boolean } = {},
-): Promise<PairResult> {
+  options: { requireOwnActiveSite?: boolean; alwaysAccessible?: boolean } = {},
+): PlanResult {
   let sites: ProjectSites;
   try {
     sites = resolveProjectSites(
@@ -47,7 +60,7 @@ export async function resolvePair(
       platform,
     );
   } catch (error) {
-    return { ok: false, reason: (error as Error).message, problem: true };
+    return { ok: false, reason: messageOf(error), problem: true };
   }
   if (!sites.syncEnabled)
     return { ok: false, reason: "site sync is disabled for this project", problem: false };
@@ -60,7 +73,10 @@ export async function resolvePair(
       problem: false,
     };
   }
-  if (sites.activeSite === sites.remoteSite) {
+  const remotes = [
+    ...new Set([sites.remoteSite, ...(options.alwaysAccessible ? sites.alwaysAccessibleOn : [])]),
+  ].filter((site) => site !== sites.activeSite);
+  if (remotes.length === 0) {
     return {
       ok: false,
       reason: `active and remote site are both "${sites.activeSite}": nothing to sync`,
@@ -68,16 +84,40 @@ export async function resolvePair(
     };
   }
   const active = sites.sites.get(sites.activeSite);
-  const remote = sites.sites.get(sites.remoteSite);
-  if (!active || !remote)
-    return { ok: false, reason: "active or remote site is not configured", problem: true };
-  if (active.provider !== "local_drive") {
+  if (active && active.provider !== "local_drive") {
     return {
       ok: false,
       reason: `the active site "${active.name}" must be a local_drive site on this machine, not ${active.provider}`,
       problem: true,
     };
   }
+  return { ok: true, plan: { sites, remotes } };
+}
+
+/** The project's active site and its remote site, both providers open and answering. */
+export async function resolvePair(
+  project: Project,
+  settings: Settings,
+  ownSite: string,
+  platform: Platform,
+  options: { requireOwnActiveSite?: boolean } = {},
+): Promise<PairResult> {
+  const planned = planPairs(project, settings, ownSite, platform, options);
+  if (!planned.ok) return planned;
+  return openPair(project, settings, planned.plan.sites, planned.plan.remotes[0] as string);
+}
+
+/** Opens the providers of the active site and `remoteSite`, or says why the pair cannot be used now. */
+export async function openPair(
+  project: Project,
+  settings: Settings,
+  sites: ProjectSites,
+  remoteSite: string,
+): Promise<PairResult> {
+  const active = sites.sites.get(sites.activeSite);
+  const remote = sites.sites.get(remoteSite);
+  if (!active || !remote)
+    return { ok: false, reason: "active or remote site is not configured", problem: true };
   const opened = await openSite(active);
   if (!opened.ok) return { ok: false, reason: opened.reason, problem: true };
   const activeProvider = opened.provider;

@@ -10,10 +10,12 @@ import type { AddressInfo } from "node:net";
 import type { Context } from "../context.js";
 import { backoffMs, retryBaseMs } from "../engine/backoff.js";
 import { SyncEngine } from "../engine/engine.js";
+import { planPairs } from "../engine/pair.js";
 import { recoverInterrupted } from "../engine/recover.js";
 import type { EngineEvent, EngineListener, PassReport } from "../engine/types.js";
 import { messageOf } from "../errors.js";
 import type { Logger } from "../log.js";
+import { queueMissing } from "../state/backfill.js";
 import { registerService, serviceToken, unregisterService } from "./wake.js";
 
 export interface LoopOptions {
@@ -26,6 +28,11 @@ export interface LoopOptions {
   projects?: string[];
   /** Register a wake endpoint (the service does; a one-project `sync` loop too). */
   wakeable?: boolean;
+  /**
+   * Sync the site with every `always_accessible_on` site too, and queue those
+   * sites at start for what was published before they were added (the service).
+   */
+  alwaysAccessible?: boolean;
   onEvent?: EngineListener;
   onPass?: (report: PassReport) => void;
 }
@@ -37,6 +44,7 @@ export async function runLoop(options: LoopOptions): Promise<void> {
     settings: context.settings,
     ownSite: site,
     platform: context.platform,
+    alwaysAccessible: options.alwaysAccessible ?? false,
   });
   if (options.onEvent) engine.on(options.onEvent);
   engine.on((event) => logEvent(logger, event));
@@ -63,9 +71,10 @@ export async function runLoop(options: LoopOptions): Promise<void> {
       try {
         if (!recovered) {
           const done = await recoverInterrupted(engine);
-          recovered = true;
           if (done.requeued || done.releasedOwners)
             logger.info({ ...done }, "recovered interrupted transfers");
+          if (options.alwaysAccessible) await backfillAlwaysAccessible(context, site, logger);
+          recovered = true;
         }
         const report = await engine.runPass({
           ...(options.projects ? { projects: options.projects } : {}),
@@ -125,10 +134,11 @@ export async function runLoop(options: LoopOptions): Promise<void> {
 }
 
 /**
- * Says why a project cannot sync once per change of reason, not every pass:
- * a site problem (a changed host key, an unset {ENV}) at warn, a chosen skip
- * (sync disabled, another service's site) at debug, and that it syncs again
- * when the reason goes away.
+ * Says why a project (or one of its pairs of sites) is not synced, at warn,
+ * once per change of reason rather than every pass: a site problem (a changed
+ * host key, an unset {ENV}) and a chosen skip (sync disabled, another
+ * service's site) alike, since either leaves files unmoved; and says so when
+ * the reason goes away.
  */
 class SkipLog {
   private readonly last = new Map<string, string>();
@@ -137,18 +147,45 @@ class SkipLog {
 
   note(report: PassReport): void {
     for (const project of report.projects) {
+      const key = `${project.project}\u0000${project.remoteSite ?? ""}`;
       const reason = project.error ?? project.skipped;
-      const before = this.last.get(project.project);
+      const before = this.last.get(key);
       if (reason === before) continue;
+      const fields = {
+        project: project.project,
+        ...(project.remoteSite ? { remoteSite: project.remoteSite } : {}),
+      };
       if (reason === undefined) {
-        this.last.delete(project.project);
-        this.logger.info({ project: project.project, was: before }, "project syncs again");
+        this.last.delete(key);
+        this.logger.info({ ...fields, was: before }, "project syncs again");
         continue;
       }
-      this.last.set(project.project, reason);
-      const fields = { project: project.project, reason };
-      if (project.problem) this.logger.warn(fields, "project cannot sync: a site cannot be used");
-      else if (!project.error) this.logger.debug(fields, "project skipped");
+      this.last.set(key, reason);
+      if (project.problem)
+        this.logger.warn({ ...fields, reason }, "project cannot sync: a site cannot be used");
+      else if (!project.error) this.logger.warn({ ...fields, reason }, "project skipped");
+    }
+  }
+}
+
+/**
+ * Queues every `always_accessible_on` site of the projects this service
+ * syncs for the representations published before the site was added there
+ * (publishes after that are queued by IntegrateSiteSync already).
+ */
+async function backfillAlwaysAccessible(context: Context, site: string, logger: Logger): Promise<void> {
+  for (const project of await context.store.listProjects()) {
+    const planned = planPairs(project, context.settings, site, context.platform, { alwaysAccessible: true });
+    if (!planned.ok) continue;
+    for (const target of planned.plan.sites.alwaysAccessibleOn) {
+      if (target === planned.plan.sites.activeSite) continue;
+      const queued = await queueMissing(context.store, project.name, target);
+      if (queued > 0) {
+        logger.info(
+          { project: project.name, site: target, queued },
+          "queued earlier publishes for an always-accessible site",
+        );
+      }
     }
   }
 }

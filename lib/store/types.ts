@@ -168,6 +168,8 @@ export type SiteStateChange =
        * a file another process settled since it was read keeps its state.
        */
       onlyWhile?: SyncStatus;
+      /** Write only where the record does not exist yet; an existing one is left as it is (no conflict). */
+      onlyIfAbsent?: boolean;
     }
   | {
       op: "remove";
@@ -340,12 +342,12 @@ export interface StateStore {
    * Several changes in one transaction: every expectation is checked first,
    * then all are written, or, when any fails, none is and the conflicts are
    * returned. `written` counts the file updates applied (files left out by
-   * `skipClaimed` are not).
+   * `skipClaimed` or `onlyWhile` are not), `records` the records set or removed.
    */
   changeSiteStates(
     project: string,
     changes: SiteStateChange[],
-  ): Promise<{ conflicts: StateConflict[]; written: number }>;
+  ): Promise<{ conflicts: StateConflict[]; written: number; records: number }>;
   /**
    * A site's state records in a project (optionally only those whose overall
    * status is one of `statuses`), a page at a time by representation id.

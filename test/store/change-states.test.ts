@@ -70,7 +70,7 @@ describe("changeSiteStates", () => {
       },
       { op: "remove", representationId: b.representationId, site: "studio", expect: "present" },
     ]);
-    expect(done).toEqual({ conflicts: [], written: 1 });
+    expect(done).toEqual({ conflicts: [], written: 1, records: 2 });
     expect(await statuses(store, a.representationId, "nas")).toEqual([SyncStatus.QUEUED]);
     expect(await statuses(store, b.representationId, "studio")).toBeUndefined();
   });

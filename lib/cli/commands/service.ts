@@ -18,16 +18,20 @@ export function registerService(program: Command): void {
         "the site this service syncs for (e.g. studio); AYON's --active_site works too",
       ),
   ).action(async (options: ServiceOptions) => {
-    checkSiteId(options.activeSite, "--active-site");
+    // `local` is this workstation's site (resolved below), as `--site local` everywhere.
+    if (options.activeSite !== "local") checkSiteId(options.activeSite, "--active-site");
     await withContext(options, async (context) => {
-      const [{ createLogger }, { runLoop }, { progressRenderer }] = await Promise.all([
-        import("../../log.js"),
-        import("../../service/service.js"),
-        import("../progress.js"),
-      ]);
+      const [{ createLogger }, { runLoop }, { progressRenderer }, { requireServiceWork, serviceSite }] =
+        await Promise.all([
+          import("../../log.js"),
+          import("../../service/service.js"),
+          import("../progress.js"),
+          import("../../service/start.js"),
+        ]);
+      const site = await serviceSite(context, options.activeSite);
+      await requireServiceWork(context, site);
       const logger = createLogger({ verbose: options.verbose ?? false, format: options.logFormat });
       const progress = progressRenderer(!options.json);
-      const site = options.activeSite;
       logger.info({ site, home: context.home }, "sync service started");
       await runLoop({
         context,
@@ -35,6 +39,7 @@ export function registerService(program: Command): void {
         logger,
         signal: stopSignal(logger, { termIsNormalEnd: true }),
         wakeable: true,
+        alwaysAccessible: true,
         onEvent: progress.onEvent,
       });
       progress.stop();

@@ -67,17 +67,20 @@ export function changeSiteStates(
   db: Database,
   project: string,
   changes: SiteStateChange[],
-): { conflicts: StateConflict[]; written: number } {
+): { conflicts: StateConflict[]; written: number; records: number } {
   return db
     .transaction(() => {
       const conflicts = changes.flatMap((change) => conflictsOf(db, project, change));
-      if (conflicts.length > 0) return { conflicts, written: 0 };
+      if (conflicts.length > 0) return { conflicts, written: 0, records: 0 };
       let written = 0;
+      let records = 0;
       for (const change of changes) {
         if (change.op === "remove") {
           removeSiteState(db, project, change.representationId, change.site);
+          records += 1;
           continue;
         }
+        if (change.onlyIfAbsent && recordExists(db, project, change.representationId, change.site)) continue;
         let { options } = change;
         const claimed = new Set(
           change.skipClaimed ? liveClaims(db, project, change.representationId, change.site) : [],
@@ -100,20 +103,16 @@ export function changeSiteStates(
         }
         applySet(db, project, change.representationId, change.site, options);
         written += options.files.length;
+        records += 1;
       }
-      return { conflicts: [], written };
+      return { conflicts: [], written, records };
     })
     .immediate();
 }
 
 function conflictsOf(db: Database, project: string, change: SiteStateChange): StateConflict[] {
   const { representationId, site } = change;
-  const present =
-    db
-      .prepare<[string, string, string], { n: number }>(
-        "SELECT 1 AS n FROM sync_state WHERE project = ? AND representation_id = ? AND site = ?",
-      )
-      .get(project, representationId, site) !== undefined;
+  const present = recordExists(db, project, representationId, site);
   if (change.expect === "present" && !present)
     return [{ representationId, site, reason: "absent", fileIds: [] }];
   if (change.expect === "absent" && present)
@@ -123,6 +122,16 @@ function conflictsOf(db: Database, project: string, change: SiteStateChange): St
     if (fileIds.length > 0) return [{ representationId, site, reason: "claimed", fileIds }];
   }
   return [];
+}
+
+function recordExists(db: Database, project: string, representationId: string, site: string): boolean {
+  return (
+    db
+      .prepare<[string, string, string], { n: number }>(
+        "SELECT 1 AS n FROM sync_state WHERE project = ? AND representation_id = ? AND site = ?",
+      )
+      .get(project, representationId, site) !== undefined
+  );
 }
 
 /** Files of a record someone holds an unexpired claim on. */
