@@ -10,6 +10,7 @@
 import type { EventEmitter } from "node:events";
 import { stat, unlink } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
+import { posix } from "node:path";
 import type { SFTPWrapper } from "ssh2";
 import type SftpClient from "ssh2-sftp-client";
 import { ProviderError } from "../../lib/errors.js";
@@ -27,7 +28,7 @@ import type {
 } from "../provider.js";
 import { type Credentials, loadCredentials } from "./auth.js";
 import { pipelinedGet } from "./download.js";
-import { sftpError } from "./errors.js";
+import { reasonOf, sftpError } from "./errors.js";
 import { defaultKnownHosts, describeRefusal, type HostKeyOutcome, hostVerifier } from "./hostkey.js";
 import { type PushTarget, reuseSplitPacketBuffer } from "./packet-buffer.js";
 import { SftpPool } from "./pool.js";
@@ -69,14 +70,64 @@ const FAST = { concurrency: 16, chunkSize: 261120 };
 /** Each client's raw ssh2 SFTP session, for the requests ssh2-sftp-client does not expose (pipelinedGet). */
 const sessions = new WeakMap<SftpClient, SFTPWrapper>();
 
+/** Where ssh2-sftp-client keeps the raw session and the ssh2 client; its typings leave both out. */
+interface ClientInternals {
+  sftp?: SFTPWrapper;
+  client?: EventEmitter;
+}
+
+function lostConnection(detail?: Error): Error {
+  return Object.assign(new Error(`connection lost${detail ? `: ${detail.message}` : ""}`), {
+    code: "ERR_NOT_CONNECTED",
+  });
+}
+
+/**
+ * One request on a connection's raw ssh2 SFTP session, for what
+ * ssh2-sftp-client does not offer (times) or words wrongly (it reports a
+ * mkdir's generic failure as "permission denied"). A connection that is gone,
+ * or goes before the answer, fails it as lost: ssh2 never answers a request
+ * written to a closed channel.
+ */
+function request(
+  client: SftpClient,
+  send: (session: SFTPWrapper, done: (error?: Error | null) => void) => void,
+) {
+  const internals = client as unknown as ClientInternals;
+  const session = internals.sftp;
+  if (!session) return Promise.reject(lostConnection());
+  const emitters = [session, internals.client].filter((e): e is EventEmitter => e !== undefined);
+  return new Promise<void>((resolve, reject) => {
+    const onLost = (error?: Error) => settle(lostConnection(error));
+    const settle = (error?: Error | null) => {
+      for (const emitter of emitters) for (const name of ["close", "end", "error"]) emitter.off(name, onLost);
+      if (error) reject(error);
+      else resolve();
+    };
+    for (const emitter of emitters) for (const name of ["close", "end", "error"]) emitter.once(name, onLost);
+    send(session, settle);
+  });
+}
+
 /** SETSTAT of a file's access and modification times, in whole seconds (all SFTP v3 carries). */
 function setTimes(client: SftpClient, remote: string, atimeMs: number, mtimeMs: number): Promise<void> {
-  const session = sessions.get(client);
-  if (!session) return Promise.reject(new Error("no SFTP session on this connection"));
   const [atime, mtime] = [Math.floor(atimeMs / 1000), Math.floor(mtimeMs / 1000)];
-  return new Promise((resolve, reject) =>
-    session.utimes(remote, atime, mtime, (error) => (error ? reject(error) : resolve())),
-  );
+  return request(client, (session, done) => session.utimes(remote, atime, mtime, done));
+}
+
+/** Whether a path on the server is a folder (false when it is a file), or null when nothing is there. */
+async function folderAt(client: SftpClient, remote: string): Promise<boolean | null> {
+  try {
+    return (await client.stat(remote)).isDirectory;
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw error;
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 2 || code === "ENOENT";
 }
 
 class SftpProvider implements SiteProvider {
@@ -169,18 +220,18 @@ class SftpProvider implements SiteProvider {
         { cause: error },
       );
     }
-    return new ProviderError(
-      `sftp site "${this.siteName}": cannot connect to ${this.where}: ${message}`,
-      true,
-      { cause: error },
-    );
+    const reason = reasonOf(error).text;
+    const why = reason === "timed out" ? `timed out after ${this.config.connect_timeout ?? 10} s` : reason;
+    return new ProviderError(`sftp site "${this.siteName}": cannot connect to ${this.where}: ${why}`, true, {
+      cause: error,
+    });
   }
 
   async isActive(): Promise<ActiveCheck> {
     if (!this.config.sftp_host || !this.config.sftp_user)
       return { active: false, reason: "sftp_host and sftp_user are required" };
     try {
-      await this.pool.use(async (client) => client.cwd());
+      await this.run("opening the SFTP session", async (client) => client.cwd());
       return { active: true };
     } catch (error) {
       return { active: false, reason: error instanceof Error ? error.message : String(error) };
@@ -191,57 +242,76 @@ class SftpProvider implements SiteProvider {
     return this.roots;
   }
 
-  private run<T>(action: string, target: string, work: (client: SftpClient) => Promise<T>): Promise<T> {
+  /** `doing` is what a failure's message says we were doing: "creating folder /srv/x". */
+  private run<T>(doing: string | (() => string), work: (client: SftpClient) => Promise<T>): Promise<T> {
     return this.pool.use(work).catch((error: unknown) => {
-      throw sftpError(error, action, target);
+      throw sftpError(error, typeof doing === "string" ? doing : doing(), this.siteName);
     });
   }
 
   async stat(remote: string): Promise<FileStat | null> {
-    return this.run("stat", remote, async (client) => {
+    return this.run(`checking ${remote}`, async (client) => {
       try {
         const found = await client.stat(remote);
         return { size: found.size, mtimeMs: found.modifyTime, isDirectory: found.isDirectory };
       } catch (error) {
-        if ((error as { code?: unknown }).code === 2 || /no such file/i.test(String(error))) return null;
+        if (isMissing(error)) return null;
         throw error;
       }
     });
   }
 
   async list(dir: string): Promise<string[]> {
-    return this.run("list", dir, async (client) =>
+    return this.run(`listing folder ${dir}`, async (client) =>
       (await client.exists(dir)) ? (await client.list(dir)).map((entry) => entry.name).sort() : [],
     );
   }
 
   async mkdirs(dir: string): Promise<void> {
-    await this.run("create folder", dir, async (client) => {
-      // Parallel transfers of one batch race to make the same folders, and the server reports a
-      // parent made by the other as a failure: try again while the race settles.
-      for (let attempt = 1; ; attempt++) {
-        if (await client.exists(dir)) return;
-        try {
-          await client.mkdir(dir, true);
-          return;
-        } catch (error) {
-          if (attempt >= 5) throw error;
+    // One folder at a time, so a refusal names the folder refused, not the deepest one asked for.
+    let making = dir;
+    await this.run(
+      () => `creating folder ${making}`,
+      async (client) => {
+        const missing: string[] = [];
+        for (let at = dir; ; at = posix.dirname(at)) {
+          const folder = await folderAt(client, at);
+          if (folder === false) throw Object.assign(new Error(`${at} is a file`), { code: "ENOTDIR" });
+          if (folder) break;
+          missing.unshift(at);
+          if (posix.dirname(at) === at) break;
         }
-      }
-    });
+        for (const folder of missing) {
+          making = folder;
+          try {
+            await request(client, (session, done) => session.mkdir(folder, done));
+          } catch (error) {
+            // Parallel transfers of a batch race to make the same folders: one made meanwhile is made.
+            if (
+              (error as { code?: unknown }).code === "ERR_NOT_CONNECTED" ||
+              !(await folderAt(client, folder))
+            )
+              throw error;
+          }
+        }
+      },
+    );
   }
 
   async upload(local: string, remote: string, options: TransferOptions = {}): Promise<TransferResult> {
     options.signal?.throwIfAborted();
     if (!options.overwrite && (await this.stat(remote))) {
-      throw new ProviderError(`sftp: ${remote} already exists on site "${this.siteName}"`, false);
+      throw new ProviderError(`${remote} already exists on site ${this.siteName}`, false);
     }
     // SSH's MAC protects the bytes in flight, so the source's hash is the hash of what the server wrote.
     // Hashed while it uploads: both read the same file, so the hash costs little extra wall time.
-    const source = await stat(local);
+    const doing = `uploading ${local} to ${remote}`;
+    const source = await stat(local).catch((error: unknown) => {
+      throw sftpError(error, doing, this.siteName);
+    });
     const [hash] = await Promise.all([
       options.hash === "sha256" ? sha256File(local) : Promise.resolve(undefined),
-      this.transfer("upload", remote, options, async (client, step) => {
+      this.transfer(doing, options, async (client, step) => {
         await client.fastPut(local, remote, { step, ...FAST });
         // The source's times, so AYON's op3 hash (basename|mtime|size) agrees between the sites; set
         // before the caller renames the file into place, so it appears with them. SFTP carries seconds.
@@ -256,9 +326,9 @@ class SftpProvider implements SiteProvider {
     // The file is created with `wx`: an existing one is refused unless overwrite is asked for.
     if (options.overwrite) await unlink(local).catch(() => undefined);
     let result: TransferResult = {};
-    await this.transfer("download", remote, options, async (client, step) => {
+    await this.transfer(`downloading ${remote} to ${local}`, options, async (client, step) => {
       const session = sessions.get(client);
-      if (!session) throw new Error("sftp: no SFTP session on this connection");
+      if (!session) throw lostConnection();
       const got = await pipelinedGet(session, remote, local, {
         ...FAST,
         hash: options.hash === "sha256",
@@ -275,15 +345,14 @@ class SftpProvider implements SiteProvider {
 
   /** Runs one fastPut/fastGet; an abort ends that connection, which stops the transfer at once. */
   private async transfer(
-    action: string,
-    remote: string,
+    doing: string,
     options: TransferOptions,
     work: (
       client: SftpClient,
       step: (done: number, chunk: number, total: number) => void,
     ) => Promise<unknown>,
   ): Promise<void> {
-    await this.run(action, remote, async (client) => {
+    await this.run(doing, async (client) => {
       const onAbort = () => void client.end().catch(() => undefined);
       options.signal?.addEventListener("abort", onAbort, { once: true });
       try {
@@ -302,20 +371,20 @@ class SftpProvider implements SiteProvider {
   }
 
   async rename(from: string, to: string, options: { overwrite?: boolean } = {}): Promise<void> {
-    await this.run("rename", `${from} to ${to}`, async (client) => {
+    await this.run(`renaming ${from} to ${to}`, async (client) => {
       if (options.overwrite) {
         // posix-rename@openssh.com replaces the target atomically; plain SFTP rename refuses an existing one.
         await client.posixRename(from, to);
         return;
       }
       if (await client.exists(to))
-        throw new ProviderError(`sftp: ${to} already exists on site "${this.siteName}"`, false);
+        throw new ProviderError(`${to} already exists on site ${this.siteName}`, false);
       await client.rename(from, to);
     });
   }
 
   async remove(remote: string): Promise<void> {
-    await this.run("remove", remote, async (client) => {
+    await this.run(`removing ${remote}`, async (client) => {
       if (await client.exists(remote)) await client.delete(remote);
     });
   }
