@@ -91,9 +91,9 @@ const RcloneBlock = z.strictObject({
   additional_args: z.array(z.string()).default([]),
 });
 
-/** The provider blocks this package knows; a custom provider's block passes through unchecked. */
 export type SftpSettings = z.infer<typeof SftpBlock>;
 
+/** The provider blocks this package knows; a custom provider's block passes through unchecked. */
 export const KNOWN_PROVIDER_BLOCKS = {
   local_drive: LocalDriveBlock,
   gdrive: GdriveBlock,
@@ -102,19 +102,61 @@ export const KNOWN_PROVIDER_BLOCKS = {
   rclone: RcloneBlock,
 } as const;
 
+type KnownProvider = keyof typeof KNOWN_PROVIDER_BLOCKS;
+const KNOWN_PROVIDERS = Object.keys(KNOWN_PROVIDER_BLOCKS) as KnownProvider[];
+const isKnownProvider = (kind: string): kind is KnownProvider => kind in KNOWN_PROVIDER_BLOCKS;
+
 const SiteName = z
   .string()
   .regex(SITE_NAME_PATTERN, "a site name uses only letters, digits, '_', '.' and '-'");
 
-export const SiteSchema = z.looseObject({
+/**
+ * A site as written. An AYON server returns every site with all five
+ * provider blocks, the unused ones at AYON's own defaults (an sftp block with
+ * `sftp_port: 0` on a Google Drive site), so a block is only required to be an
+ * object here; the site's own provider block is validated below.
+ */
+const AnyBlock = z.looseObject({}).optional();
+const SiteInput = z.looseObject({
   name: SiteName,
   provider: z.string().min(1),
   alternative_sites: z.array(SiteName).default([]),
-  local_drive: LocalDriveBlock.optional(),
-  gdrive: GdriveBlock.optional(),
-  sftp: SftpBlock.optional(),
-  dropbox: DropboxBlock.optional(),
-  rclone: RcloneBlock.optional(),
+  local_drive: AnyBlock,
+  gdrive: AnyBlock,
+  sftp: AnyBlock,
+  dropbox: AnyBlock,
+  rclone: AnyBlock,
+});
+
+/** A validated site: the block of its own provider, if written, checked and with defaults filled. */
+export type SiteSettings = {
+  name: string;
+  provider: string;
+  alternative_sites: string[];
+  /** A custom provider's block, unchecked (providers/README.md). */
+  [key: string]: unknown;
+} & { [K in KnownProvider]?: z.infer<(typeof KNOWN_PROVIDER_BLOCKS)[K]> };
+
+/**
+ * Only the block of the site's own provider is validated strictly (README
+ * "Settings"): pasted AYON settings must load as they are. The other known
+ * blocks are dropped rather than kept: nothing reads another provider's
+ * block, and keeping it unchecked would put values of unknown shape behind a
+ * typed field. A project or site scope that switches a site's provider is
+ * merged first, so the block checked is the one of the provider in effect.
+ */
+export const SiteSchema = SiteInput.transform((site, ctx): SiteSettings => {
+  const out: Record<string, unknown> = { ...site };
+  for (const kind of KNOWN_PROVIDERS) if (kind !== site.provider) delete out[kind];
+  const block = out[site.provider];
+  if (!isKnownProvider(site.provider) || block === undefined) return out as SiteSettings;
+  const parsed = KNOWN_PROVIDER_BLOCKS[site.provider].safeParse(block);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [site.provider, ...issue.path] });
+    return z.NEVER;
+  }
+  out[site.provider] = parsed.data;
+  return out as SiteSettings;
 });
 
 const LocalSetting = z.strictObject({
@@ -237,7 +279,6 @@ export const DocumentSchema = z.strictObject({
 
 export type ProjectSettings = z.infer<typeof ProjectSettingsSchema>;
 export type SitesyncSettings = z.infer<typeof SitesyncSchema>;
-export type SiteSettings = z.infer<typeof SiteSchema>;
 export type StoreSettings = z.infer<typeof StoreSchema>;
 export type SettingsDocument = z.infer<typeof DocumentSchema>;
 export type Profile = z.infer<typeof LastWorkfileOnStartupProfile> | z.infer<typeof WorkfileTemplateProfile>;
