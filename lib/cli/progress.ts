@@ -6,10 +6,7 @@
 import { createRequire } from "node:module";
 import type { SingleBar as SingleBarType } from "cli-progress";
 import type { EngineEvent } from "../engine/types.js";
-
-function mib(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(1)} MiB`;
-}
+import { formatBytes } from "./format.js";
 
 export function progressRenderer(enabled: boolean): {
   onEvent: (event: EngineEvent) => void;
@@ -34,8 +31,8 @@ export function progressRenderer(enabled: boolean): {
   const payload = (label: string) => ({
     label,
     files: `${filesDone}/${filesTotal}`,
-    moved: mib(doneBytes + [...inFlight.values()].reduce((a, b) => a + b, 0)),
-    size: mib(totalBytes),
+    moved: formatBytes(doneBytes + [...inFlight.values()].reduce((a, b) => a + b, 0)),
+    size: formatBytes(totalBytes),
   });
   return {
     onEvent(event) {

@@ -254,6 +254,13 @@ export interface StatePage {
   total: number;
 }
 
+/** How many representations of a status query are in one pair of statuses (NA where no record). */
+export interface StateCount {
+  localStatus: SyncStatus;
+  remoteStatus: SyncStatus;
+  count: number;
+}
+
 /**
  * One page of a walk through many rows (lib/store/paging.ts walks them all):
  * the rows whose id sorts after `after` (from the first when absent), in
@@ -289,6 +296,11 @@ export interface CatalogStore {
   ): Promise<Representation[]>;
   /** A project's representations with their files, a page at a time by representation id. */
   listRepresentations(project: string, page: PageQuery): Promise<Representation[]>;
+  /**
+   * Ids of the project's representations that start with `prefix`, ascending,
+   * at most `limit`: how a short id from `status` is resolved and kept unique.
+   */
+  findRepresentationIds(project: string, prefix: string, limit: number): Promise<string[]>;
   /** Links whose output is one of these versions (direction "in" in AYON's API). */
   getVersionLinks(project: string, versionIds: string[], linkTypes?: string[]): Promise<VersionLink[]>;
   /** Registers a publish (product if new, version, representation, links, initial state) atomically. */
@@ -358,6 +370,8 @@ export interface StateStore {
     page: PageQuery,
   ): Promise<SiteState[]>;
   queryState(project: string, query: StateQuery): Promise<StatePage>;
+  /** The status query's matches (its filters; sort and page ignored) counted per pair of statuses. */
+  countState(project: string, query: StateQuery): Promise<StateCount[]>;
   /** Representations to upload or download, excluding paused ones, ordered by the wanting side's priority. */
   findWork(project: string, query: WorkQuery): Promise<WorkItem[]>;
   /** Claims the files nobody else holds a live claim on; returns the ids claimed (own claims are renewed). */

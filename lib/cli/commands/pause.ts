@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import type { PauseTarget } from "../../store/types.js";
 import { type CommonOptions, printResult } from "../output.js";
+import { resolveRepresentationId } from "../representation-ids.js";
 import { withCommonOptions, withContext } from "./common.js";
 
 interface PauseOptions extends CommonOptions {
@@ -16,7 +17,10 @@ function register(program: Command, name: "pause" | "unpause", paused: boolean):
       .command(name)
       .description(`${name} syncing of a representation, a project or the whole service (kept in the store)`)
       .option("--project <name>", "project name")
-      .option("--representation <id>", "one representation of the project")
+      .option(
+        "--representation <id>",
+        "one representation of the project (its id or a unique prefix of 8+ characters)",
+      )
       .option("--service", "every sync service and loop of this store"),
   ).action(async (options: PauseOptions) => {
     if (Boolean(options.service) === Boolean(options.project)) {
@@ -29,14 +33,12 @@ function register(program: Command, name: "pause" | "unpause", paused: boolean):
         const project = await requireProject(context, options.project);
         target = { kind: "project", project: project.name };
         if (options.representation) {
-          const [found] = await context.store.getRepresentations(project.name, {
-            ids: [options.representation],
-          });
-          if (!found)
-            throw new InputError(
-              `--representation: unknown representation "${options.representation}" in project "${project.name}"`,
-            );
-          target = { kind: "representation", project: project.name, representationId: found.id };
+          const representationId = await resolveRepresentationId(
+            context.store,
+            project.name,
+            options.representation,
+          );
+          target = { kind: "representation", project: project.name, representationId };
         }
       }
       await context.store.setPaused(target, paused);

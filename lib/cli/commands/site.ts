@@ -1,8 +1,10 @@
 import type { Command } from "commander";
+import type { Context } from "../../context.js";
 import { wakeServices } from "../../service/wake.js";
 import type { SiteTarget } from "../../state/site-operations.js";
 import { statusName } from "../../store/status.js";
 import { type CommonOptions, printResult } from "../output.js";
+import { resolveRepresentationId } from "../representation-ids.js";
 import { parseInteger, withCommonOptions, withContext } from "./common.js";
 
 interface SiteOptions extends CommonOptions {
@@ -14,8 +16,15 @@ interface SiteOptions extends CommonOptions {
   removeLocalFiles?: boolean;
 }
 
-function target(options: SiteOptions): SiteTarget {
-  return { project: options.project, representationId: options.representation, site: options.site };
+/** The project first, so an unknown project is named as such rather than as an unknown id. */
+async function target(context: Context, options: SiteOptions): Promise<SiteTarget> {
+  const { requireProject } = await import("../../context.js");
+  const project = await requireProject(context, options.project);
+  return {
+    project: project.name,
+    representationId: await resolveRepresentationId(context.store, project.name, options.representation),
+    site: options.site,
+  };
 }
 
 function siteCommand(parent: Command, name: string, description: string): Command {
@@ -24,7 +33,7 @@ function siteCommand(parent: Command, name: string, description: string): Comman
       .command(name)
       .description(description)
       .requiredOption("--project <name>", "project name")
-      .requiredOption("--representation <id>", "representation id")
+      .requiredOption("--representation <id>", "representation id, or a unique prefix of 8+ characters")
       .requiredOption("--site <site>", "site name ('local' is this workstation)"),
   );
 }
@@ -37,7 +46,8 @@ export function registerSite(program: Command): void {
     .action(async (options: SiteOptions) => {
       await withContext(options, async (context) => {
         const { addSite } = await import("../../state/site-operations.js");
-        const result = await addSite(context, target(options), {
+        const chosen = await target(context, options);
+        const result = await addSite(context, chosen, {
           force: options.force ?? false,
           ...(options.priority === undefined ? {} : { priority: options.priority }),
         });
@@ -45,8 +55,8 @@ export function registerSite(program: Command): void {
         const wokenServices = await wakeServices(context.home);
         printResult(
           options,
-          { ...result, wokenServices },
-          () => `${options.representation} on ${result.site}: ${statusName(result.status)}`,
+          { ...result, representationId: chosen.representationId, wokenServices },
+          () => `${chosen.representationId} on ${result.site}: ${statusName(result.status)}`,
         );
       });
     });
@@ -55,12 +65,13 @@ export function registerSite(program: Command): void {
     .action(async (options: SiteOptions) => {
       await withContext(options, async (context) => {
         const { removeSite } = await import("../../state/site-operations.js");
-        const result = await removeSite(context, target(options), {
+        const chosen = await target(context, options);
+        const result = await removeSite(context, chosen, {
           removeLocalFiles: options.removeLocalFiles ?? false,
         });
-        printResult(options, result, () =>
+        printResult(options, { ...result, representationId: chosen.representationId }, () =>
           [
-            `removed ${options.representation} from ${result.site}`,
+            `removed ${chosen.representationId} from ${result.site}`,
             ...result.removedFiles.map((f) => `  deleted ${f}`),
           ].join("\n"),
         );
@@ -70,8 +81,13 @@ export function registerSite(program: Command): void {
     async (options: SiteOptions) => {
       await withContext(options, async (context) => {
         const { resetSite } = await import("../../state/site-operations.js");
-        const result = await resetSite(context, target(options));
-        printResult(options, result, () => `reset ${options.representation} on ${result.site}: QUEUED`);
+        const chosen = await target(context, options);
+        const result = await resetSite(context, chosen);
+        printResult(
+          options,
+          { ...result, representationId: chosen.representationId },
+          () => `reset ${chosen.representationId} on ${result.site}: QUEUED`,
+        );
       });
     },
   );

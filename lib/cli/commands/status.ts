@@ -1,9 +1,18 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import type { ProjectSites } from "../../settings/sites.js";
-import { isSyncStatus, type SyncStatus, statusName } from "../../store/status.js";
-import type { StateRow, StateSortKey } from "../../store/types.js";
+import { isSyncStatus, SyncStatus, statusName } from "../../store/status.js";
+import type { SiteSummary, StateRow, StateSortKey } from "../../store/types.js";
+import { formatBytes, renderTable, terminalWidth, truncate } from "../format.js";
 import { type CommonOptions, printResult } from "../output.js";
+import {
+  type CountsByStatus,
+  countsBySide,
+  type ProjectPauses,
+  pausesOf,
+  STATUS_NAMES,
+} from "../overview.js";
+import { shortId, shortIdLength } from "../representation-ids.js";
 import { collect, parseInteger, withCommonOptions, withContext } from "./common.js";
 
 interface StatusOptions extends CommonOptions {
@@ -50,7 +59,10 @@ export function registerStatus(program: Command): void {
       .command("status")
       .description("sync status of a project's representations between two sites")
       .requiredOption("--project <name>", "project name")
-      .option("--local-site <site>", "site shown as local (default: the active site)")
+      .option(
+        "--local-site <site>",
+        "site shown as local (default: the active site; 'local' is this workstation)",
+      )
       .option("--remote-site <site>", "site shown as remote (default: the remote site)")
       .option("--folder <text>", "folder path contains this text")
       .option("--product <text>", "product name contains this text")
@@ -66,8 +78,11 @@ export function registerStatus(program: Command): void {
     const sortBy = options.sort as StateSortKey;
     if (!SORT_KEYS.includes(sortBy))
       throw new InputError(`--sort: "${options.sort}" is not one of ${SORT_KEYS.join(", ")}`);
-    if ((options.page ?? 1) < 1 || (options.pageLength ?? 1) < 1)
-      throw new InputError("--page and --page-length start at 1");
+    const pageNumber = options.page ?? 1;
+    const pageLength = options.pageLength ?? 50;
+    if (pageNumber < 1 || pageLength < 1) throw new InputError("--page and --page-length start at 1");
+    const localStatusFilter = parseStatuses(options.localStatus, "--local-status");
+    const remoteStatusFilter = parseStatuses(options.remoteStatus, "--remote-status");
     await withContext(options, async (context) => {
       const [{ projectSites, requireProject }, { LOCAL_ALIAS }] = await Promise.all([
         import("../../context.js"),
@@ -75,13 +90,19 @@ export function registerStatus(program: Command): void {
       ]);
       const project = await requireProject(context, options.project);
       const sites = projectSites(context, project);
-      const site = (value: string | undefined, fallback: string) =>
-        value === LOCAL_ALIAS ? context.siteId : (value ?? fallback);
-      const localSite = site(options.localSite, sites.activeSite);
-      const remoteSite = site(options.remoteSite, sites.remoteSite);
-      const localStatusFilter = parseStatuses(options.localStatus, "--local-status");
-      const remoteStatusFilter = parseStatuses(options.remoteStatus, "--remote-status");
-      const page = await context.store.queryState(project.name, {
+      // A site the project does not have would show every row NA, which reads as "nothing synced".
+      const site = (value: string | undefined, fallback: string, option: string) => {
+        const name = value === LOCAL_ALIAS ? context.siteId : (value ?? fallback);
+        if (!sites.sites.has(name)) {
+          throw new InputError(
+            `${option}: unknown site "${value}" in project "${project.name}" (sites: ${[...sites.sites.keys()].join(", ")}; "${LOCAL_ALIAS}" is ${context.siteId})`,
+          );
+        }
+        return name;
+      };
+      const localSite = site(options.localSite, sites.activeSite, "--local-site");
+      const remoteSite = site(options.remoteSite, sites.remoteSite, "--remote-site");
+      const query = {
         localSite,
         remoteSite,
         ...(options.folder ? { folderFilter: options.folder } : {}),
@@ -90,28 +111,68 @@ export function registerStatus(program: Command): void {
         ...(options.representation ? { representationNames: options.representation } : {}),
         ...(localStatusFilter ? { localStatusFilter } : {}),
         ...(remoteStatusFilter ? { remoteStatusFilter } : {}),
-        sortBy,
-        sortDesc: options.desc ?? false,
-        page: options.page ?? 1,
-        pageLength: options.pageLength ?? 50,
-      });
+      };
+      const [page, counts, pauses] = await Promise.all([
+        context.store.queryState(project.name, {
+          ...query,
+          sortBy,
+          sortDesc: options.desc ?? false,
+          page: pageNumber,
+          pageLength,
+        }),
+        context.store.countState(project.name, query),
+        context.store.getPauses(),
+      ]);
+      const idLength = await shortIdLength(
+        context.store,
+        project.name,
+        page.representations.map((r) => r.representationId),
+      );
+      const paused = pausesOf(pauses, project.name);
       const problems = await siteProblems(sites, [localSite, remoteSite]);
+      const bySide = countsBySide(counts);
       const result = {
         project: project.name,
         localSite,
         remoteSite,
         ...(problems.length ? { problems } : {}),
         total: page.total,
-        representations: page.representations,
+        page: pageNumber,
+        pageLength,
+        pages: Math.max(Math.ceil(page.total / pageLength), 1),
+        paused: { service: paused.service, project: paused.project },
+        counts: bySide,
+        representations: page.representations.map((r) => ({
+          ...r,
+          shortId: shortId(r.representationId, idLength),
+          paused: paused.representations.has(r.representationId),
+          priority: rowPriority(r),
+        })),
       };
       printResult(options, result, () =>
         [
           ...problems.map((p) => `site ${p.site} cannot be used: ${p.reason}`),
-          table(localSite, remoteSite, page.representations, page.total),
+          ...pausedLines(paused, project.name),
+          ...table(result.representations, { localSite, remoteSite, verbose: options.verbose ?? false }),
+          pageLine(page.representations.length, page.total, pageNumber, pageLength),
+          ...summary(bySide, localSite, remoteSite),
         ].join("\n"),
       );
     });
   });
+}
+
+/** The priority `--sort priority` orders by: the higher of the two sides that have a state. */
+function rowPriority(row: StateRow): number {
+  const sides = [row.localStatus, row.remoteStatus].filter((s) => s.status !== SyncStatus.NA);
+  return sides.length ? Math.max(...sides.map((s) => s.priority)) : 0;
+}
+
+function pausedLines(paused: ProjectPauses, project: string): string[] {
+  return [
+    ...(paused.service ? ['paused: the sync service (nothing syncs; "sitesync unpause --service")'] : []),
+    ...(paused.project ? [`paused: project ${project} ("sitesync unpause --project ${project}")`] : []),
+  ];
 }
 
 /** Why each shown site cannot be used now, if it cannot: the reason a sync of it stands still. */
@@ -131,26 +192,84 @@ async function siteProblems(
   return problems;
 }
 
-function table(localSite: string, remoteSite: string, rows: StateRow[], total: number): string {
-  const header = ["folder", "product", "version", "repre", `local (${localSite})`, `remote (${remoteSite})`];
-  const body = rows.map((r) => [
+interface ShownRow extends StateRow {
+  shortId: string;
+  paused: boolean;
+  priority: number;
+}
+
+function table(
+  rows: ShownRow[],
+  view: { localSite: string; remoteSite: string; verbose: boolean },
+): string[] {
+  if (rows.length === 0) return [];
+  const header = [
+    "id",
+    "folder",
+    "product",
+    "version",
+    "repre",
+    "size",
+    "priority",
+    `local (${view.localSite})`,
+    `remote (${view.remoteSite})`,
+  ];
+  const cells = rows.map((r) => [
+    r.paused ? `${r.shortId} paused` : r.shortId,
     r.folder,
     r.product,
-    `v${String(r.version).padStart(3, "0")}`,
+    // A hero version is stored as minus its source version.
+    r.version < 0 ? "hero" : `v${String(r.version).padStart(3, "0")}`,
     r.representation,
+    formatBytes(r.size),
+    String(r.priority),
     cell(r.localStatus),
     cell(r.remoteStatus),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join("  ")
-      .trimEnd();
-  return [line(header), ...body.map(line), `${rows.length} of ${total} representations`].join("\n");
+  const [head = "", ...lines] = renderTable(header, cells, new Set([5, 6]));
+  const width = terminalWidth();
+  // Messages (an error can be a paragraph) go on lines of their own under the row, cut to the
+  // terminal so the table stays a table; --verbose and --json carry them whole.
+  const message = (side: string, summary: SiteSummary) => {
+    if (!summary.message) return [];
+    const text = `    ${side}: ${summary.message}`;
+    return [view.verbose ? text : truncate(text, width)];
+  };
+  return [
+    head,
+    ...rows.flatMap((r, i) => [
+      lines[i] ?? "",
+      ...message("local", r.localStatus),
+      ...message("remote", r.remoteStatus),
+    ]),
+  ];
 }
 
-function cell(s: StateRow["localStatus"]): string {
-  const base = `${statusName(s.status)} ${s.size}/${s.totalSize}`;
-  return s.retries ? `${base} retries ${s.retries}${s.message ? `: ${s.message}` : ""}` : base;
+function cell(s: SiteSummary): string {
+  const partial =
+    s.size > 0 && s.size < s.totalSize ? ` ${formatBytes(s.size)}/${formatBytes(s.totalSize)}` : "";
+  return `${statusName(s.status)}${partial}${s.retries ? ` retries ${s.retries}` : ""}`;
+}
+
+function pageLine(shown: number, total: number, page: number, pageLength: number): string {
+  const pages = Math.max(Math.ceil(total / pageLength), 1);
+  if (pages === 1 && page === 1) return `${total} representation${total === 1 ? "" : "s"}`;
+  const first = (page - 1) * pageLength + 1;
+  const rows = shown > 0 ? `${first}-${first + shown - 1}` : "none";
+  return `representations ${rows} of ${total}, page ${page} of ${pages}`;
+}
+
+/** One line per status present on either side, counted over every page. */
+function summary(
+  counts: { local: CountsByStatus; remote: CountsByStatus },
+  local: string,
+  remote: string,
+): string[] {
+  const present = STATUS_NAMES.filter((name) => counts.local[name] > 0 || counts.remote[name] > 0);
+  if (present.length === 0) return [];
+  return renderTable(
+    ["status", `local (${local})`, `remote (${remote})`],
+    present.map((name) => [name, String(counts.local[name]), String(counts.remote[name])]),
+    new Set([1, 2]),
+  );
 }

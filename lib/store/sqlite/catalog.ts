@@ -289,6 +289,28 @@ export function listRepresentations(db: Database, project: string, page: PageQue
   return withFiles(db, rows);
 }
 
+/**
+ * A range on the primary key, `prefix <= id < prefix || U+FFFF`: every id that
+ * starts with the prefix sorts inside it (SQLite compares text bytewise, and
+ * U+FFFF's UTF-8 bytes sort after any id character), so it is an index seek
+ * where `LIKE 'prefix%'` would scan.
+ */
+export function findRepresentationIds(
+  db: Database,
+  project: string,
+  prefix: string,
+  limit: number,
+): string[] {
+  return db
+    .prepare<NamedParams, { id: string }>(
+      `SELECT id FROM representations
+       WHERE id >= @prefix AND id < @prefix || char(65535) AND project = @project
+       ORDER BY id LIMIT @limit`,
+    )
+    .all({ project, prefix, limit })
+    .map((r) => r.id);
+}
+
 export function getVersionLinks(
   db: Database,
   project: string,

@@ -65,6 +65,8 @@ export function openSqliteStore(file: string): Store {
     getLastVersions: (project, ids) => run(() => catalog.getLastVersions(db, project, ids)),
     getRepresentations: (project, filter) => run(() => catalog.getRepresentations(db, project, filter)),
     listRepresentations: (project, page) => run(() => catalog.listRepresentations(db, project, page)),
+    findRepresentationIds: (project, prefix, limit) =>
+      run(() => catalog.findRepresentationIds(db, project, prefix, limit)),
     getVersionLinks: (project, ids, types) => run(() => catalog.getVersionLinks(db, project, ids, types)),
     registerPublish: (project, record) => run(() => catalog.registerPublish(db, project, record)),
     getSiteStates: (project, ids, sites) => run(() => state.getSiteStates(db, project, ids, sites)),
@@ -74,6 +76,7 @@ export function openSqliteStore(file: string): Store {
     changeSiteStates: (project, changes) => run(() => state.changeSiteStates(db, project, changes)),
     listSiteStates: (project, filter, page) => run(() => state.listSiteStates(db, project, filter, page)),
     queryState: (project, query) => run(() => state.queryState(db, project, query)),
+    countState: (project, query) => run(() => state.countState(db, project, query)),
     findWork: (project, query) => run(() => work.findWork(db, project, query)),
     claimFiles: (project, id, site, fileIds, owner, leaseMs) =>
       run(() => work.claimFiles(db, project, id, site, fileIds, owner, leaseMs)),

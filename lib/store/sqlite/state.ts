@@ -12,6 +12,7 @@ import type {
   SiteStateChange,
   SiteSummary,
   StateConflict,
+  StateCount,
   StatePage,
   StateQuery,
   StateRow,
@@ -239,14 +240,8 @@ interface QueryRow {
   r_files: string | null;
 }
 
-export function queryState(db: Database, project: string, query: StateQuery): StatePage {
-  const sortKey = query.sortBy ?? "folder";
-  const order = SORT_COLUMNS[sortKey];
-  if (!order)
-    throw new InputError(`unknown sort key "${sortKey}" (one of ${Object.keys(SORT_COLUMNS).join(", ")})`);
-  const direction = query.sortDesc ? "DESC" : "ASC";
-  const pageLength = query.pageLength ?? 50;
-  const page = query.page ?? 1;
+/** The FROM and WHERE of the status query, shared by the page and the counts so they never disagree. */
+function stateFilter(project: string, query: StateQuery) {
   const where = `
     FROM representations r
     JOIN versions v ON v.id = r.version_id
@@ -274,6 +269,18 @@ export function queryState(db: Database, project: string, query: StateQuery): St
     localStatus: jsonList(query.localStatusFilter),
     remoteStatus: jsonList(query.remoteStatusFilter),
   };
+  return { where, params };
+}
+
+export function queryState(db: Database, project: string, query: StateQuery): StatePage {
+  const sortKey = query.sortBy ?? "folder";
+  const order = SORT_COLUMNS[sortKey];
+  if (!order)
+    throw new InputError(`unknown sort key "${sortKey}" (one of ${Object.keys(SORT_COLUMNS).join(", ")})`);
+  const direction = query.sortDesc ? "DESC" : "ASC";
+  const pageLength = query.pageLength ?? 50;
+  const page = query.page ?? 1;
+  const { where, params } = stateFilter(project, query);
   const total = db.prepare<typeof params, { n: number }>(`SELECT COUNT(*) AS n ${where}`).get(params)?.n ?? 0;
   const rows = db
     .prepare<typeof params & { limit: number; offset: number }, QueryRow>(
@@ -290,6 +297,17 @@ export function queryState(db: Database, project: string, query: StateQuery): St
     rows.map((r) => r.id),
   );
   return { total, representations: rows.map((row) => toStateRow(row, files.get(row.id) ?? [])) };
+}
+
+export function countState(db: Database, project: string, query: StateQuery): StateCount[] {
+  const { where, params } = stateFilter(project, query);
+  return db
+    .prepare<typeof params, { l: number; r: number; n: number }>(
+      `SELECT COALESCE(l.status, -1) AS l, COALESCE(rm.status, -1) AS r, COUNT(*) AS n ${where}
+       GROUP BY 1, 2 ORDER BY 1, 2`,
+    )
+    .all(params)
+    .map((row) => ({ localStatus: row.l as SyncStatus, remoteStatus: row.r as SyncStatus, count: row.n }));
 }
 
 const NO_FILE_STATE = { status: SyncStatus.NA, size: 0, timestamp: 0, retries: 0, message: null };
