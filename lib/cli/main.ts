@@ -25,7 +25,9 @@ export function buildProgram(): Command {
     .description(
       "AYON Site Sync: sync published files between sites; bring the last published workfile to the artist",
     )
+    // Positional: the program's --version only before a command, so `status --version N` reaches status.
     .version(process.env.npm_package_version ?? "0.1.0")
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride();
   registerInit(program);
