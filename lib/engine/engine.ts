@@ -205,7 +205,10 @@ export class SyncEngine {
     const groups = new Map<string, FileJob[]>();
     for (const job of unique) {
       const key = `${job.project}\u0000${job.representationId}\u0000${job.targetSite}`;
-      groups.set(key, [...(groups.get(key) ?? []), job]);
+      // Pushed, not copied: a copy per job made claiming one representation quadratic in its files.
+      const group = groups.get(key);
+      if (group) group.push(job);
+      else groups.set(key, [job]);
     }
     const jobs: FileJob[] = [];
     const alreadyDone: FileJob[] = [];
