@@ -6,10 +6,12 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
+import { ProviderError } from "../lib/errors.js";
 import {
   codeOf,
   copyFileAtomic,
   ensureDir,
+  MissingSourceError,
   placeFile,
   providerError,
   requireAbsolute,
@@ -89,11 +91,21 @@ class LocalDriveProvider implements SiteProvider {
   }
 
   upload(localPath: string, sitePath: string, options?: TransferOptions): Promise<TransferResult> {
-    return copyFileAtomic(localPath, sitePath, options);
+    return copyFileAtomic(localPath, sitePath, options).catch((error: unknown) => {
+      if (!(error instanceof MissingSourceError)) throw error;
+      throw new ProviderError(
+        `${localPath} is missing on this machine, so it cannot be uploaded to site ${this.siteName}`,
+        false,
+        { cause: error },
+      );
+    });
   }
 
   download(sitePath: string, localPath: string, options?: TransferOptions): Promise<TransferResult> {
-    return copyFileAtomic(sitePath, localPath, options);
+    return copyFileAtomic(sitePath, localPath, options).catch((error: unknown) => {
+      if (!(error instanceof MissingSourceError)) throw error;
+      throw new ProviderError(`${sitePath} is missing on site ${this.siteName}`, false, { cause: error });
+    });
   }
 
   async rename(from: string, to: string, options: { overwrite?: boolean } = {}): Promise<void> {

@@ -19,7 +19,7 @@ import type { Representation, SiteState } from "../store/types.js";
 import type { SyncEngine } from "./engine.js";
 import { closePair, resolvePair, type SyncPair } from "./pair.js";
 import { releaseDeadOwners } from "./recover.js";
-import type { FileJob } from "./types.js";
+import type { FileJob, FileOutcome } from "./types.js";
 
 export const BRING_PRIORITY = 100;
 
@@ -157,9 +157,7 @@ async function moveAll(
     const outcomes = await engine.run(pair, jobs, signal, priority);
     const failed = outcomes.filter((o) => o.status === "failed");
     if (failed.length > 0) {
-      throw new TransferError(
-        failed.map((f) => `${f.job.file.name}: FAILED after ${f.retries} tries: ${f.message}`).join("; "),
-      );
+      throw new TransferError((await Promise.all(failed.map((f) => describeFailure(pair, f)))).join("; "));
     }
     if (outcomes.some((o) => o.status === "aborted")) continue;
     for (const o of outcomes) done.push(brought(o.job, "transferred"));
@@ -179,6 +177,23 @@ async function moveAll(
     pending = others;
   }
   return done;
+}
+
+/**
+ * Why a file could not be brought, for the artist whose launch waits on it. A
+ * published file gone from the remote site is said plainly, naming it and
+ * the site: it is not something retrying or waiting fixes, but someone
+ * restoring or republishing it. The remote is asked rather than the message
+ * parsed, so a studio's own provider is understood too.
+ */
+async function describeFailure(pair: SyncPair, failed: Extract<FileOutcome, { status: "failed" }>) {
+  const { job } = failed;
+  const gone = await pair.remoteProvider.stat(job.remotePath).then(
+    (found) => found === null,
+    () => false,
+  );
+  if (gone) return `the published file ${job.remotePath} is missing on site ${pair.remote.name}`;
+  return `${job.file.name}: FAILED after ${failed.retries} tries: ${failed.message}`;
 }
 
 function jobFor(pair: SyncPair, item: Needed): FileJob {

@@ -83,7 +83,7 @@ async function cloneToTemp(source: string, temp: string, target: string): Promis
     await fs.utimes(temp, utimeSeconds(srcStat.atimeNs), utimeSeconds(srcStat.mtimeNs));
     checkCopiedSize((await fs.stat(temp)).size, Number(srcStat.size), source, target);
   } catch (error) {
-    throw providerError(error, `copy ${source} to`, target);
+    throw providerError(await missingSourceOr(error, source), `copy ${source} to`, target);
   }
 }
 
@@ -115,8 +115,8 @@ export async function pathExists(p: string): Promise<boolean> {
 }
 /**
  * Errors that trying again will not fix (the engine stops retrying them at once).
- * ENOENT is not among them: a file missing on a share may still be arriving, and
- * the engine's retry_cnt bounds how long that is waited for.
+ * ENOENT is not among them: a missing source is (see MissingSourceError), but
+ * the target's folder removed meanwhile is made again by the next try.
  */
 const PERMANENT_CODES = new Set(
   "ENOTDIR EISDIR EACCES EPERM ENOSPC EDQUOT EROFS EEXIST ENAMETOOLONG EINVAL".split(" "),
@@ -139,6 +139,27 @@ export function providerError(error: unknown, action: string, target: string): u
   return new ProviderError(`cannot ${action} ${target}: ${detail}`, !PERMANENT_CODES.has(code), {
     cause: error,
   });
+}
+
+/**
+ * The source of a copy is not there. Permanent (providers/README.md, rule 4):
+ * a published file does not come back by waiting, and trying it `retry_cnt`
+ * times only delays the failure someone has to act on. Providers that know
+ * the site say where it is missing.
+ */
+export class MissingSourceError extends ProviderError {
+  constructor(
+    readonly source: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${source} does not exist`, false, options);
+  }
+}
+
+/** `error` as a MissingSourceError when it is an ENOENT and the source is gone (not the target's folder). */
+async function missingSourceOr(error: unknown, source: string): Promise<unknown> {
+  if (codeOf(error) !== "ENOENT" || (await pathExists(source))) return error;
+  return new MissingSourceError(source, { cause: error });
 }
 
 export function requireAbsolute(p: string, what: string): void {
@@ -269,11 +290,11 @@ export async function copyFileAtomic(
       onProgress?.(copied.size, copied.size);
       return { size: copied.size, ...(copied.hash ? { hash: copied.hash } : {}) };
     } catch (error) {
-      throw providerError(error, `copy ${source} to`, target);
+      throw providerError(await missingSourceOr(error, source), `copy ${source} to`, target);
     }
   }
-  const srcStat = await fs.stat(source, { bigint: true }).catch((error: unknown) => {
-    throw providerError(error, "read", source);
+  const srcStat = await fs.stat(source, { bigint: true }).catch(async (error: unknown) => {
+    throw providerError(await missingSourceOr(error, source), "read", source);
   });
   if (srcStat.isDirectory()) throw new ProviderError(`${source} is a folder, not a file`, false);
   // `direct`: the caller handed us a fresh private temporary name and renames it itself after
@@ -330,6 +351,6 @@ export async function copyFileAtomic(
   } catch (error) {
     await unlinkQuietly(temp);
     if (signal?.aborted) throw signal.reason;
-    throw providerError(error, stage, target);
+    throw providerError(await missingSourceOr(error, source), stage, target);
   }
 }

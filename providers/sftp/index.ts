@@ -307,6 +307,13 @@ class SftpProvider implements SiteProvider {
     // Hashed while it uploads: both read the same file, so the hash costs little extra wall time.
     const doing = `uploading ${local} to ${remote}`;
     const source = await stat(local).catch((error: unknown) => {
+      // A missing source is permanent (providers/README.md, rule 4): waiting does not bring it back.
+      if ((error as { code?: unknown }).code === "ENOENT")
+        throw new ProviderError(
+          `${local} is missing on this machine, so it cannot be uploaded to site ${this.siteName}`,
+          false,
+          { cause: error },
+        );
       throw sftpError(error, doing, this.siteName);
     });
     const [hash] = await Promise.all([
@@ -337,6 +344,11 @@ class SftpProvider implements SiteProvider {
         onProgress: (done, total) => step(done, 0, total),
         // ssh2-sftp-client keeps the ssh2 Client as `client`; its typings do not say so.
         connection: [session, (client as unknown as { client: EventEmitter }).client].filter(Boolean),
+      }).catch((error: unknown) => {
+        // Only opening the remote file answers "no such file" (2); this machine's errors carry errno
+        // names. A missing source is permanent (providers/README.md, rule 4): waiting does not bring it back.
+        if ((error as { code?: unknown }).code !== 2) throw error;
+        throw new ProviderError(`${remote} is missing on site ${this.siteName}`, false, { cause: error });
       });
       result = { size: got.size, ...(got.hash ? { hash: got.hash } : {}) };
     });

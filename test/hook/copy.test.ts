@@ -123,15 +123,15 @@ describe("copy-last-published-workfile copies", () => {
     expect(readFileSync(path.join(work, "PR_hero_modeling_v005_blocking.ma"), "utf8")).toBe("local v5");
   });
 
-  it("fails with exit 1 and the reason when the remote file is missing, FAILED after retry_cnt, nothing in the work area", async () => {
+  it("fails with exit 1 and the reason when the remote file is missing, FAILED at once, nothing in the work area", async () => {
     const s = await hookStudio({ config: "{retry_cnt: 3}" });
     studio = s;
     const { representationId, paths } = await s.publishFiles({ "scene.ma": "lost", "res/a.png": "a" });
-    rmSync(fillRootless(paths[0] as string, { work: s.studioRoot }));
+    const gone = fillRootless(paths[0] as string, { work: s.studioRoot });
+    rmSync(gone);
     const result = await s.hook();
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("PR_hero_workfileModeling_v001.ma: FAILED after 3 tries");
-    expect(result.stderr).toContain("no such file");
+    expect(result.stderr).toContain(`the published file ${gone} is missing on site studio`);
     expect(existsSync(workDir(s))).toBe(false);
     const [state] = await (await s.open()).store.getSiteStates("Proj", [representationId], ["artist1"]);
     expect(state?.status).toBe(SyncStatus.FAILED);

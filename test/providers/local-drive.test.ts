@@ -147,13 +147,20 @@ describe("local_drive copy (upload and download)", () => {
     expect(await partials(path.dirname(dst))).toEqual([]);
   });
 
-  it("fails retryably, naming the path, when the source is missing (it may still be arriving)", async () => {
+  it("fails permanently, naming the site and the path, when the source is missing", async () => {
     const src = path.join(tmp, "nope.ma");
     const error = await rejection(drive.download(src, path.join(tmp, "out", "nope.ma")));
     expect(error).toBeInstanceOf(ProviderError);
-    expect((error as ProviderError).retryable).toBe(true);
-    expect((error as Error).message).toContain(src);
+    expect((error as ProviderError).retryable).toBe(false);
+    expect((error as Error).message).toBe(`${src} is missing on site studio`);
     expect(await partials(path.join(tmp, "out"))).toEqual([]);
+    const upload = await rejection(
+      drive.upload(src, path.join(tmp, "out", "nope.ma"), { direct: true, sizeHint: 5 }),
+    );
+    expect((upload as ProviderError).retryable).toBe(false);
+    expect((upload as Error).message).toBe(
+      `${src} is missing on this machine, so it cannot be uploaded to site studio`,
+    );
   });
 
   it("stops on abort, removes the temp file and leaves no final file", async () => {
