@@ -139,6 +139,7 @@ class SftpProvider implements SiteProvider {
   private readonly pool: SftpPool;
   private credentials: Credentials | undefined;
   private lastHostKey: HostKeyOutcome | undefined;
+  private timesRefused = false;
 
   constructor(context: ProviderContext<SftpConfig>) {
     this.siteName = context.siteName;
@@ -322,7 +323,12 @@ class SftpProvider implements SiteProvider {
         await client.fastPut(local, remote, { step, ...FAST });
         // The source's times, so AYON's op3 hash (basename|mtime|size) agrees between the sites; set
         // before the caller renames the file into place, so it appears with them. SFTP carries seconds.
-        await setTimes(client, remote, source.atimeMs, source.mtimeMs);
+        await setTimes(client, remote, source.atimeMs, source.mtimeMs).catch((error: unknown) => {
+          // Some servers refuse to set times (OpenSSH's `internal-sftp -P setstat`, restricted gateways):
+          // the file is still good, only its op3 hash differs between the sites. A lost connection is not.
+          if (typeof (error as { code?: unknown }).code !== "number") throw error;
+          this.warnTimesRefused(error);
+        });
       }),
     ]);
     return hash ? { hash } : {};
@@ -353,6 +359,16 @@ class SftpProvider implements SiteProvider {
       result = { size: got.size, ...(got.hash ? { hash: got.hash } : {}) };
     });
     return result;
+  }
+
+  /** Said once per site: every upload would say the same. */
+  private warnTimesRefused(error: unknown): void {
+    if (this.timesRefused) return;
+    this.timesRefused = true;
+    sftpWarn(
+      `sftp site "${this.siteName}": the server refuses to set modification times (${reasonOf(error).text}); ` +
+        "uploaded files get the time of the upload, so AYON's op3 hash differs between the sites",
+    );
   }
 
   /** Runs one fastPut/fastGet; an abort ends that connection, which stops the transfer at once. */

@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fillRootless } from "../../lib/anatomy/roots.js";
 import { op3Hash } from "../../lib/publish/hash.js";
+import { onSftpWarning } from "../../providers/sftp/warnings.js";
 import { artistSettings, type EngineStudio, engineStudio } from "../helpers/engine.js";
 import { type SshdServer, startSshd } from "../helpers/sshd.js";
 
@@ -30,8 +31,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function vendorSite(extra = ""): string {
-  return `- {name: vendor, provider: sftp, ${extra} sftp: {sftp_host: "${server.host}", sftp_port: ${server.port}, sftp_user: "${server.user}", sftp_pass: "${server.password}", roots: "${server.root}", host_key_checking: accept-new, known_hosts: "${server.dir}/client_known_hosts"}}`;
+function vendorSite(extra = "", on: SshdServer = server): string {
+  return `- {name: vendor, provider: sftp, ${extra} sftp: {sftp_host: "${on.host}", sftp_port: ${on.port}, sftp_user: "${on.user}", sftp_pass: "${on.password}", roots: "${on.root}", host_key_checking: accept-new, known_hosts: "${on.dir}/client_known_hosts"}}`;
 }
 
 function op3(file: string): string {
@@ -103,5 +104,31 @@ describe("SFTP transfers keep the source's modification time", () => {
     await (await studio.engine()).engine.runPass();
     const copy = fillRootless(paths[0] as string, { work: server.root });
     expect(statSync(copy).mtimeMs).toBe(MTIME * 1000);
+  }, 60_000);
+
+  it("still uploads, warning once, when the server refuses to set times", async () => {
+    const strict = await startSshd({ extraConfig: ["ForceCommand internal-sftp -P setstat,fsetstat"] });
+    const warnings: string[] = [];
+    onSftpWarning((message) => warnings.push(message));
+    try {
+      studio = await engineStudio({
+        settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite("", strict)] }),
+      });
+      const { paths } = await studio.publishFiles(
+        { "scene.ma": "refused times", "res/a.png": "a" },
+        { site: "local" },
+      );
+      for (const p of paths) utimesSync(fillRootless(p, { work: studio.localRoot }), MTIME, MTIME);
+      const report = await (await studio.engine()).engine.runPass();
+      expect(report.projects[0]?.outcomes.map((o) => o.status)).toEqual(["ok", "ok"]);
+      const copy = fillRootless(paths[0] as string, { work: strict.root });
+      expect(statSync(copy).mtimeMs).toBeGreaterThan(MTIME * 1000);
+      const refused = warnings.filter((w) => w.includes("refuses to set modification times"));
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toContain("(permission denied)");
+    } finally {
+      onSftpWarning((message) => process.emitWarning(message, "SitesyncSftp"));
+      await strict.stop();
+    }
   }, 60_000);
 });
