@@ -12,6 +12,7 @@ import { InputError, InUseError } from "../errors.js";
 import { LOCAL_ALIAS, type ProjectSites } from "../settings/sites.js";
 import { SyncStatus } from "../store/status.js";
 import type { Representation } from "../store/types.js";
+import { queueMissing } from "./backfill.js";
 
 export interface SiteTarget {
   project: string;
@@ -76,6 +77,36 @@ export async function addSite(
     );
   }
   return { site, status };
+}
+
+/**
+ * The bulk form of `addSite` (`site add --all`): queues the site for every
+ * representation of the project that has no state there yet, optionally only
+ * those whose folder path or product name contains a text. Representations
+ * that already have a state on the site keep it.
+ */
+export async function addSiteToAll(
+  context: Context,
+  target: { project: string; site: string },
+  options: { folder?: string; product?: string; priority?: number } = {},
+): Promise<{ site: string; queued: number }> {
+  const project = await requireProject(context, target.project);
+  const sites = projectSites(context, project);
+  const site = target.site === LOCAL_ALIAS ? context.siteId : target.site;
+  if (!sites.sites.has(site)) {
+    throw new InputError(
+      `--site: unknown site "${target.site}" (sites: ${[...sites.sites.keys()].join(", ")})`,
+    );
+  }
+  const contains = (value: unknown, text: string | undefined) =>
+    text === undefined || (typeof value === "string" && value.includes(text));
+  const queued = await queueMissing(context.store, project.name, site, {
+    match: (r) =>
+      contains((r.context.folder as { path?: unknown } | undefined)?.path, options.folder) &&
+      contains((r.context.product as { name?: unknown } | undefined)?.name, options.product),
+    ...(options.priority === undefined ? {} : { priority: options.priority }),
+  });
+  return { site, queued };
 }
 
 /** Re-queues every file of the site (retries and messages cleared), keeping its priority. */

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
+import { wakeServices } from "../../service/wake.js";
 import type { PauseTarget } from "../../store/types.js";
 import { type CommonOptions, printResult } from "../output.js";
 import { resolveRepresentationId } from "../representation-ids.js";
@@ -42,9 +43,11 @@ function register(program: Command, name: "pause" | "unpause", paused: boolean):
         }
       }
       await context.store.setPaused(target, paused);
+      // Unpaused work is work for the running services now, not after loop_delay.
+      const wokenServices = paused ? [] : await wakeServices(context.home);
       printResult(
         options,
-        { ...target, paused },
+        { ...target, paused, ...(paused ? {} : { wokenServices }) },
         () => `${paused ? "paused" : "unpaused"} ${describe(target)}`,
       );
     });

@@ -32,12 +32,14 @@ export function registerService(program: Command): void {
       await requireServiceWork(context, site);
       const logger = createLogger({ verbose: options.verbose ?? false, format: options.logFormat });
       const progress = progressRenderer(!options.json);
+      // Signals are handled from here on: a stop during start-up is clean too.
+      const signal = stopSignal(logger, { termIsNormalEnd: true });
       logger.info({ site, home: context.home }, "sync service started");
       await runLoop({
         context,
         site,
         logger,
-        signal: stopSignal(logger, { termIsNormalEnd: true }),
+        signal,
         wakeable: true,
         alwaysAccessible: true,
         onEvent: progress.onEvent,
