@@ -10,6 +10,12 @@
 import type { Worker } from "node:worker_threads";
 import { JobWorker } from "./job-worker.js";
 
+/**
+ * The largest read buffer a worker keeps between copies (the small-file
+ * limit of lib/fs/atomic-copy.ts, and the byte that tells a file grew).
+ */
+const REUSED_MAX = 1024 * 1024 + 1;
+
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const fs = require("node:fs");
@@ -18,12 +24,45 @@ const crypto = require("node:crypto");
 function utimeSeconds(ns) {
   return Number(ns / 1000000000n) + (Number((ns % 1000000000n) / 1000n) * 1000 + 500) / 1e9;
 }
+// Every copy reads into this one buffer, grown to the largest small file seen (at most REUSED_MAX):
+// a new buffer per file (readFileSync) is collected so late that a worker held about 10 MiB of them.
+const REUSED_MAX = ${REUSED_MAX};
+let reused = Buffer.allocUnsafeSlow(64 * 1024);
+// The file to its end (as readFileSync reads it): its first bytes, and how many it had. The
+// buffer holds one byte more than the size said, so a file that grew since is told by its count.
+function readWhole(source, size) {
+  if (size >= reused.length && size < REUSED_MAX) {
+    let length = reused.length;
+    while (length <= size) length *= 2;
+    reused = Buffer.allocUnsafeSlow(Math.min(length, REUSED_MAX));
+  }
+  // A larger file (the caller's size was out of date) gets a buffer of its own, not kept.
+  const buffer = size < reused.length ? reused : Buffer.allocUnsafeSlow(size + 1);
+  const fd = fs.openSync(source, "r");
+  try {
+    let length = 0;
+    let beyond = 0;
+    for (;;) {
+      // Past the buffer the bytes only count (the copy fails): read over the buffer's start.
+      const full = length === buffer.length;
+      const read = full
+        ? fs.readSync(fd, buffer, 0, buffer.length, null)
+        : fs.readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      if (full) beyond += read;
+      else length += read;
+    }
+    return { data: buffer.subarray(0, length), total: length + beyond };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 function copy({ source, target, hash, sync }) {
   let fd;
   try {
     const stat = fs.statSync(source, { bigint: true });
-    const data = fs.readFileSync(source);
-    if (data.length !== Number(stat.size)) throw Object.assign(new Error("the source changed while it was read"), { code: "ESIZE" });
+    const { data, total } = readWhole(source, Number(stat.size));
+    if (total !== Number(stat.size)) throw Object.assign(new Error("the source changed while it was read"), { code: "ESIZE" });
     fd = fs.openSync(target, "wx");
     let offset = 0;
     while (offset < data.length) offset += fs.writeSync(fd, data, offset);

@@ -49,6 +49,42 @@ describe("small-file copies on worker threads", () => {
     expect(readFileSync(path.join(dir, "t42"), "utf8")).toBe("file 42");
   });
 
+  it("copies files of any size one after another, the worker's read buffer grown and reused", async () => {
+    const dir = tempDir();
+    // One at a time, so the same worker copies them: larger after smaller, smaller after larger,
+    // a size the buffer holds exactly, and one over the small-file limit (a size out of date).
+    const sizes = [100 * 1024, 10, 64 * 1024, 1024 * 1024, 3, 1024 * 1024 + 5, 0, 200 * 1024];
+    for (const [i, size] of sizes.entries()) {
+      const bytes = randomBytes(size);
+      const source = path.join(dir, `s${i}`);
+      writeFileSync(source, bytes);
+      const result = await copySmallFile(source, path.join(dir, `t${i}`), { hash: true, sync: false });
+      expect(result).toEqual({ size, hash: createHash("sha256").update(bytes).digest("hex") });
+      expect(readFileSync(path.join(dir, `t${i}`)).equals(bytes)).toBe(true);
+    }
+  });
+
+  it.skipIf(process.platform === "win32")(
+    "refuses a source that has more bytes than its size said, leaving no target",
+    async () => {
+      const dir = tempDir();
+      // A FIFO's size is 0 whatever is written to it: a file that grew while it was read.
+      const source = path.join(dir, "growing.exr");
+      const target = path.join(dir, "copy.exr");
+      execFileSync("mkfifo", [source]);
+      // Caught now: it may fail before the writer's close resolves.
+      const failed = copySmallFile(source, target, { hash: true, sync: true }).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      const writer = await open(source, "w");
+      await writer.write(randomBytes(200 * 1024));
+      await writer.close();
+      expect(await failed).toMatchObject({ code: "ESIZE", message: "the source changed while it was read" });
+      expect(existsSync(target)).toBe(false);
+    },
+  );
+
   it("fsyncs and renames batches, reporting each item's error in its place", async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, "a"), "a");
