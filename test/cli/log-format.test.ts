@@ -65,7 +65,8 @@ describe("sitesync --log-format", () => {
     mkdirSync(hooks);
     writeFileSync(
       path.join(hooks, "log-settings.mjs"),
-      `export default { name: "log-settings", order: -1,
+      // dryRun: true, since a dry run calls only hooks that say they change nothing.
+      `export default { name: "log-settings", order: -1, dryRun: true,
          execute(ctx) { ctx.services.logger.info({ project_settings: ctx.data.project_settings }, "studio settings"); } };`,
     );
     const s = await hookStudio({
