@@ -1,5 +1,5 @@
 /**
- * Copy last published workfile (DOMAIN.md "The prelaunch hook"): before a DCC
+ * Copy last published workfile (docs/domain.md "The prelaunch hook"): before a DCC
  * opens a task with no workfile, bring the task's last published workfile,
  * its resources and the representations it references to the active site
  * through the sync engine, and save it as the next workfile version in the

@@ -1,5 +1,5 @@
 /**
- * The home directory (CONTRACT.md "Home"): `--home`, else SITESYNC_HOME, else
+ * The home directory (docs/contract.md "Home"): `--home`, else SITESYNC_HOME, else
  * ~/.sitesync. It holds settings.yaml, the embedded store and the site_id file.
  */
 import { randomBytes } from "node:crypto";

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `sitesync` command line (CONTRACT.md "CLI"). Each command lives in
+ * The `sitesync` command line (docs/contract.md "CLI"). Each command lives in
  * ./commands; this file wires them, the common options and the exit codes.
  */
 import { Command, CommanderError } from "commander";

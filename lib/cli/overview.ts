@@ -40,7 +40,7 @@ export interface ProjectPauses {
   representations: Set<string>;
 }
 
-/** The pauses that hold a project's sync (the engine skips all of them: README "pause"). */
+/** The pauses that hold a project's sync (the engine skips all of them: docs/domain.md "Pauses"). */
 export function pausesOf(pauses: readonly PauseTarget[], project: string): ProjectPauses {
   const representations = new Set<string>();
   let service = false;

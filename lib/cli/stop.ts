@@ -4,7 +4,7 @@
  * files removed, their files put back to QUEUED and the claims released,
  * then the command returns. A second signal exits at once.
  *
- * Exit codes after a clean stop (README "Exit codes"): 130 for SIGINT, as a
+ * Exit codes after a clean stop (docs/contract.md "Exit codes"): 130 for SIGINT, as a
  * shell reports Ctrl-C; for SIGTERM 143, except for the loops (`syncservice`,
  * `sync` without --once), whose normal end is a service manager's SIGTERM and
  * which then exit 0.

@@ -1,9 +1,9 @@
 /**
- * The two sites one engine pass works between for a project (DOMAIN.md "The
- * engine loop", step 1): the active site, which must be this process's own
- * site (a workstation's local site, or the site a service runs for), and the
- * remote site. Every reason not to sync is returned, never thrown, so a pass
- * logs it and moves on to the next project.
+ * The two sites one engine pass works between for a project (docs/domain.md
+ * "The engine loop", steps 1-2): the active site, which must be this
+ * process's own site (a workstation's local site, or the site a service runs
+ * for), and the remote site. Every reason not to sync is returned, never
+ * thrown, so a pass logs it and moves on to the next project.
  */
 import type { SiteProvider } from "../../providers/provider.js";
 import { createProvider, registeredKinds } from "../../providers/registry.js";

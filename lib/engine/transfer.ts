@@ -1,10 +1,11 @@
 /**
- * The one transfer path every provider goes through (STYLE.md): the file is
- * written under a temporary name next to its final path, verified (size, and
- * the content hash recorded at publish when the provider hashed the bytes it
- * wrote), and only then renamed into place. So a file at its final path is
- * always complete and verified, whichever provider wrote it and however the
- * process died.
+ * The one transfer path every provider goes through (docs/architecture.md
+ * "Transfers and temporary names"; docs/style.md "One interface, many
+ * backends"): the file is written under a temporary name next to its final
+ * path, verified (size, and the content hash recorded at publish when the
+ * provider hashed the bytes it wrote), and only then renamed into place. So
+ * a file at its final path is always complete and verified, whichever
+ * provider wrote it and however the process died.
  *
  * Downloads land on this machine, whose disk the engine flushes itself: the
  * verified temporary files of a representation are flushed together (one

@@ -1,8 +1,9 @@
 /**
  * The one scheme for this package's temporary names, for every path it writes
- * (README.md "Transfer"): the engine's downloads and uploads, local_drive's own
- * copies, the hook's copies into the work area. A file is written as the
- * sibling `.<name>.sitesync-<pid>-<made>-<random>.part` (`<made>`: when the
+ * (docs/architecture.md "Transfers and temporary names"): the engine's
+ * downloads and uploads, local_drive's own copies, the hook's copies into
+ * the work area. A file is written as the sibling
+ * `.<name>.sitesync-<pid>-<made>-<random>.part` (`<made>`: when the
  * name was made, epoch milliseconds in base 36) and renamed into place, so
  * the same folder (same file system) makes the rename atomic, the leading dot
  * hides it from the artist, and the exact pattern lets a later run tell this

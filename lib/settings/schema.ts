@@ -1,5 +1,5 @@
 /**
- * Schemas of the settings document (CONTRACT.md "Settings document"), with
+ * Schemas of the settings document (docs/contract.md "Settings document"), with
  * AYON's key names and defaults so an AYON admin recognises every field.
  * Settings are validated here, at the edge; the rest of the code trusts the
  * inferred types.

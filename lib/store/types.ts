@@ -198,7 +198,10 @@ export type StateSortKey =
   | "remoteStatus"
   | "priority";
 
-/** The status query of CONTRACT.md (`GET .../state` on an AYON server). */
+/**
+ * The status query behind `sitesync status` (docs/adding-a-store.md "What a
+ * store must guarantee"; `GET .../state` on an AYON server).
+ */
 export interface StateQuery {
   localSite: string;
   remoteSite: string;

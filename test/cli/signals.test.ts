@@ -1,6 +1,6 @@
 /**
  * The first SIGINT or SIGTERM stops every long command cleanly (README
- * "Stopping"): transfers aborted, temporary files removed, files back to
+ * "Faults", Signals): transfers aborted, temporary files removed, files back to
  * QUEUED, claims released, nothing published half way; 130 after SIGINT, 143
  * after SIGTERM (0 for the service, whose normal end SIGTERM is). Each command
  * runs as a real process and is signalled while bytes are moving.
