@@ -1,0 +1,91 @@
+/**
+ * The sites the provider conformance suite (conformance.test.ts) runs against:
+ * one harness per provider kind. A new provider joins the suite with one more
+ * entry in `HARNESSES`: how to start and stop its backing store, how to make a
+ * provider for it, and the site's root path that the tests write under.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { localDriveFactory } from "../../providers/local-drive.js";
+import type { SiteProvider } from "../../providers/provider.js";
+import { sftpFactory } from "../../providers/sftp/index.js";
+import { type SshdServer, startSshd } from "../helpers/sshd.js";
+
+export interface ProviderHarness {
+  /** The provider kind, as in settings; names the suite's `describe` block. */
+  kind: string;
+  /** Starts the backing store (once per test file). */
+  start(): Promise<void>;
+  /** Stops it and removes everything it made. */
+  stop(): Promise<void>;
+  /** A provider for the site; the suite closes it after each test. */
+  create(): SiteProvider;
+  /** The site's root path, in the provider's namespace; each test writes in a fresh folder under it. */
+  root(): string;
+  /** Joins path parts the way the provider's namespace does (an OS path, or POSIX on a server). */
+  join(...parts: string[]): string;
+}
+
+const SITE = "conformance";
+
+function localDrive(): ProviderHarness {
+  let dir = "";
+  return {
+    kind: "local_drive",
+    async start() {
+      dir = await mkdtemp(path.join(os.tmpdir(), "sitesync-conformance-"));
+    },
+    async stop() {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+    create: () => localDriveFactory.create({ siteName: SITE, config: {}, roots: { work: dir } }),
+    root: () => dir,
+    join: (...parts) => path.join(...parts),
+  };
+}
+
+/** A real OpenSSH sshd on loopback (test/helpers/sshd.ts), with sha256 verification so hashing is covered. */
+function sftp(): ProviderHarness {
+  let server: SshdServer | undefined;
+  let knownHosts = "";
+  const running = (): SshdServer => {
+    if (!server) throw new Error("the sftp harness is not started");
+    return server;
+  };
+  return {
+    kind: "sftp",
+    async start() {
+      server = await startSshd();
+      const client = path.join(server.dir, "client");
+      mkdirSync(client, { recursive: true });
+      knownHosts = path.join(client, "known_hosts");
+      writeFileSync(knownHosts, `${server.knownHostsLine}\n`);
+    },
+    async stop() {
+      await server?.stop();
+    },
+    create: () => {
+      const s = running();
+      return sftpFactory.create({
+        siteName: SITE,
+        config: {
+          sftp_host: s.host,
+          sftp_port: s.port,
+          sftp_user: s.user,
+          sftp_pass: s.password,
+          known_hosts: knownHosts,
+          connect_timeout: 5,
+          verify: "sha256",
+        },
+        roots: { work: s.root },
+      });
+    },
+    root: () => running().root,
+    join: (...parts) => path.posix.join(...parts),
+  };
+}
+
+/** Every provider the suite checks. One line per provider. */
+export const HARNESSES: ProviderHarness[] = [localDrive(), sftp()];
