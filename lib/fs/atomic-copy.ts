@@ -14,6 +14,9 @@ import { copySmallFile } from "./copy-workers.js";
 import { flushFiles, flushFolders } from "./durable.js";
 import { WorkerSha256 } from "./hasher.js";
 import { tempNameFor } from "./temp-names.js";
+import { utimeSeconds } from "./workers/times.mjs";
+
+export { utimeSeconds };
 
 /** Large chunks: fewer syscalls and progress calls per file; artists wait on these copies. */
 const CHUNK = 1024 * 1024;
@@ -85,21 +88,6 @@ async function cloneToTemp(source: string, temp: string, target: string): Promis
   } catch (error) {
     throw providerError(await missingSourceOr(error, source), `copy ${source} to`, target);
   }
-}
-
-/**
- * The seconds to hand utimes() so a copy gets the source's time (`timeNs`,
- * from a bigint stat) to the microsecond, the finest libuv sets: it
- * truncates to whole microseconds, and `mtimeMs / 1000` near 1.8e9 s is a
- * double only ~0.24 µs fine, so it landed one microsecond early about every
- * other copy, which changed AYON's op3 hash (`basename|mtime|size`, see
- * lib/publish/hash.ts) of the copy. Aiming at the middle of the microsecond
- * makes the truncation land on it. Finer than a microsecond is lost.
- */
-export function utimeSeconds(timeNs: bigint): number {
-  const seconds = timeNs / 1_000_000_000n;
-  const micros = (timeNs % 1_000_000_000n) / 1000n;
-  return Number(seconds) + (Number(micros) * 1000 + 500) / 1e9;
 }
 
 /** mkdir -p. */

@@ -6,48 +6,8 @@
  * with it), and they travel in batches of a few MiB to keep messages rare.
  */
 import type { Worker } from "node:worker_threads";
-import { JobWorker } from "./job-worker.js";
+import { type JobWorker, WorkerPool } from "./job-worker.js";
 import { PiecePool } from "./piece-pool.js";
-
-const WORKER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
-const crypto = require("node:crypto");
-const fs = require("node:fs");
-const hashes = new Map();
-function hashFile(file) {
-  const hash = crypto.createHash("sha256");
-  const chunk = Buffer.allocUnsafe(1 << 20);
-  const fd = fs.openSync(file, "r");
-  try {
-    for (let n; (n = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest("hex");
-}
-parentPort.on("message", ({ id, op, stream, pieces, file }) => {
-  if (op === "file") {
-    try {
-      parentPort.postMessage({ id, result: hashFile(file) });
-    } catch (error) {
-      parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
-    }
-  } else if (op === "update") {
-    let hash = hashes.get(stream);
-    if (!hash) hashes.set(stream, (hash = crypto.createHash("sha256")));
-    for (const { buffer, length } of pieces) hash.update(new Uint8Array(buffer, 0, length));
-    // The memory goes back to its owner, who reuses it for the next pieces.
-    const buffers = pieces.map((p) => p.buffer);
-    parentPort.postMessage({ id, result: buffers }, buffers);
-  } else if (op === "digest") {
-    const hash = hashes.get(stream) ?? crypto.createHash("sha256");
-    hashes.delete(stream);
-    parentPort.postMessage({ id, result: hash.digest("hex") });
-  } else if (op === "drop") {
-    hashes.delete(stream);
-  }
-});
-`;
 
 const MiB = 1024 * 1024;
 
@@ -61,23 +21,23 @@ const BATCH_BYTES = 4 * MiB;
  */
 export const PIECE_BYTES_PER_STREAM = 4 * BATCH_BYTES;
 
-let worker: JobWorker | undefined;
+/** One worker (its code: workers/hash-worker.mjs); after it stops, the next request starts a fresh one. */
+const pool = new WorkerPool(new URL("./workers/hash-worker.mjs", import.meta.url), "hash worker", 1);
 let nextStream = 0;
 
 function hashWorker(): JobWorker {
-  worker ??= new JobWorker(WORKER_SOURCE, "hash worker", (stopped) => {
-    // The next request starts a fresh worker.
-    if (worker === stopped) worker = undefined;
-  });
-  return worker;
+  return pool.pick();
 }
 
 /** For tests only: the live hash worker thread, to terminate it. */
 export function workersForTests(): Worker[] {
-  return worker ? [worker.thread] : [];
+  return pool.threads();
 }
 
-/** sha256 of a whole file, read and hashed on the worker thread. */
+/**
+ * sha256 of a whole file's content, read and hashed on the worker thread:
+ * the one sha256 of a file in sitesync (publishing, local_drive and sftp).
+ */
 export function sha256File(file: string): Promise<string> {
   return hashWorker().run<string>({ op: "file", file }, `hashing ${file}`);
 }

@@ -1,6 +1,8 @@
 /**
- * A worker thread (eval'd source, so it runs from the sources and the build
- * alike) that answers numbered jobs: the hash worker and the copy workers.
+ * A worker thread that answers numbered jobs (its module under workers/, a
+ * plain JavaScript module so it runs from the sources and the build alike:
+ * workers/protocol.mjs), and the pool of them that the hash worker and the
+ * copy workers are.
  * A worker that throws or exits (a crash, running out of memory,
  * worker.terminate()) would otherwise leave its callers waiting forever,
  * which a hook run without --timeout turns into a hung launch. So every job
@@ -8,6 +10,7 @@
  * to start a fresh worker for the next job.
  */
 import { Worker } from "node:worker_threads";
+import type { Answer } from "./workers/protocol.mjs";
 
 /** The code of a job's error when its worker stopped: running the job again, on a new worker, may well work. */
 export const WORKER_STOPPED = "ERR_WORKER_STOPPED";
@@ -20,13 +23,6 @@ interface Job {
   reject: (error: Error) => void;
 }
 
-/** What the worker's source posts back for each job. */
-interface Answer {
-  id: number;
-  result?: unknown;
-  error?: { message: string; code?: string };
-}
-
 export class JobWorker {
   readonly thread: Worker;
   /** Why the worker stopped, once it has; it takes no jobs after that. */
@@ -34,13 +30,13 @@ export class JobWorker {
   private readonly jobs = new Map<number, Job>();
   private nextId = 0;
 
-  /** `name` starts the error messages ("hash worker"); `onStop` is called once, when it stops. */
+  /** `module`: the worker's code; `name` starts the error messages ("hash worker"); `onStop` is called once, when it stops. */
   constructor(
-    source: string,
+    module: URL,
     private readonly name: string,
     private readonly onStop: (stopped: JobWorker) => void,
   ) {
-    this.thread = new Worker(source, { eval: true });
+    this.thread = new Worker(module);
     // Idle: must not keep the process alive. run() refs it while jobs are out.
     this.thread.unref();
     this.thread.on("message", (answer: Answer) => this.answer(answer));
@@ -97,5 +93,39 @@ export class JobWorker {
     const jobs = [...this.jobs.values()];
     this.jobs.clear();
     for (const job of jobs) job.reject(this.stoppedError(job.what));
+  }
+}
+
+/**
+ * Up to `size` workers running one module, started as jobs come: a job goes
+ * to a new worker while there are fewer than `size`, else to the one with
+ * the fewest jobs out. A worker that stops leaves the pool (its jobs are
+ * rejected, see JobWorker), and the next job starts a fresh one in its place.
+ */
+export class WorkerPool {
+  private readonly workers: JobWorker[] = [];
+
+  constructor(
+    private readonly module: URL,
+    private readonly name: string,
+    private readonly size: number,
+  ) {}
+
+  /** The worker for the next job. */
+  pick(): JobWorker {
+    if (this.workers.length < this.size) {
+      const created = new JobWorker(this.module, this.name, (stopped) => {
+        const at = this.workers.indexOf(stopped);
+        if (at >= 0) this.workers.splice(at, 1);
+      });
+      this.workers.push(created);
+      return created;
+    }
+    return this.workers.reduce((a, b) => (b.pending < a.pending ? b : a));
+  }
+
+  /** For tests only: the live threads, to terminate them. */
+  threads(): Worker[] {
+    return this.workers.map((w) => w.thread);
   }
 }

@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import path from "node:path";
 
 /**
@@ -11,10 +9,5 @@ export function op3Hash(filePath: string, mtimeMs: number, size: number): string
   return [path.basename(filePath), String(mtimeMs / 1000), String(size)].join("|").replaceAll(".", ",");
 }
 
-/** sha256 of a file's content, streamed. */
-export async function sha256File(filePath: string): Promise<string> {
-  const digest = createHash("sha256");
-  for await (const chunk of createReadStream(filePath, { highWaterMark: 1024 * 1024 }))
-    digest.update(chunk as Buffer);
-  return digest.digest("hex");
-}
+/** sha256 of a file's content: the one helper (read and hashed on the hash worker, lib/fs/hasher.ts). */
+export { sha256File } from "../fs/hasher.js";
