@@ -17,15 +17,16 @@ import {
   requireAbsolute,
 } from "../lib/fs/atomic-copy.js";
 import { sha256File } from "../lib/fs/hasher.js";
-import type {
-  ActiveCheck,
-  FileStat,
-  ProviderCapabilities,
-  ProviderContext,
-  ProviderFactory,
-  SiteProvider,
-  TransferOptions,
-  TransferResult,
+import {
+  type ActiveCheck,
+  BATCH_LIMITS,
+  type FileStat,
+  type ProviderCapabilities,
+  type ProviderContext,
+  type ProviderFactory,
+  type SiteProvider,
+  type TransferOptions,
+  type TransferResult,
 } from "./provider.js";
 
 /** The `sites[].local_drive` block. Roots arrive resolved through the context, so nothing here is read. */
@@ -35,7 +36,7 @@ export interface LocalDriveConfig {
 
 class LocalDriveProvider implements SiteProvider {
   readonly kind = "local_drive";
-  readonly capabilities: ProviderCapabilities = { batchLimit: 50, atomicWrite: true, hashes: ["sha256"] };
+  readonly capabilities: ProviderCapabilities = { hashes: ["sha256"] };
   readonly siteName: string;
   private readonly roots: Readonly<Record<string, string>>;
 
@@ -142,6 +143,6 @@ class LocalDriveProvider implements SiteProvider {
 
 export const localDriveFactory: ProviderFactory<LocalDriveConfig> = {
   kind: "local_drive",
-  batchLimit: 50,
+  batchLimit: BATCH_LIMITS.local_drive,
   create: (context) => new LocalDriveProvider(context),
 };

@@ -52,15 +52,24 @@ export interface TransferResult {
   size?: number;
 }
 
+/**
+ * Representations one engine pass takes per provider kind, as in AYON's Site
+ * Sync addon: the one place these numbers are written (a built-in factory's
+ * `batchLimit` is its entry here). Slow, rate-limited APIs (gdrive, dropbox)
+ * take fewer so a pass ends in reasonable time and progress reaches the store
+ * often.
+ */
+export const BATCH_LIMITS = {
+  local_drive: 50,
+  sftp: 20,
+  rclone: 20,
+  dropbox: 10,
+  gdrive: 7,
+} as const satisfies Record<string, number>;
+
+export type UpstreamProviderKind = keyof typeof BATCH_LIMITS;
+
 export interface ProviderCapabilities {
-  /** How many representations one engine pass takes for this provider (AYON upstream values). */
-  batchLimit: number;
-  /**
-   * True when `upload`/`download` never leave a partial file at the target path
-   * (they write a temporary name and rename). When false the engine writes to a
-   * temporary name itself and calls `rename`.
-   */
-  atomicWrite: boolean;
   /** Content hashes the provider can report through `hash()`, e.g. ["sha256"], ["md5"]. */
   hashes: readonly string[];
 }
@@ -109,7 +118,10 @@ export interface ProviderContext<Config = unknown> {
 
 export interface ProviderFactory<Config = unknown> {
   kind: string;
-  /** Upstream batch limit per engine pass. */
+  /**
+   * How many representations one engine pass takes for sites of this kind
+   * (read through `batchLimitOf`); for an upstream kind, its `BATCH_LIMITS` entry.
+   */
   batchLimit: number;
   create(context: ProviderContext<Config>): SiteProvider;
 }

@@ -9,20 +9,7 @@ import { localDriveFactory } from "./local-drive.js";
 import type { ProviderContext, ProviderFactory, SiteProvider } from "./provider.js";
 import { sftpFactory } from "./sftp/index.js";
 
-/**
- * Representations one engine pass takes per provider, as in AYON's Site Sync
- * addon. Slow, rate-limited APIs (gdrive, dropbox) take fewer so a pass ends
- * in reasonable time and progress reaches the store often.
- */
-export const BATCH_LIMITS = {
-  local_drive: 50,
-  sftp: 20,
-  rclone: 20,
-  dropbox: 10,
-  gdrive: 7,
-} as const satisfies Record<string, number>;
-
-export type UpstreamProviderKind = keyof typeof BATCH_LIMITS;
+export { BATCH_LIMITS, type UpstreamProviderKind } from "./provider.js";
 
 const factories = new Map<string, ProviderFactory<unknown>>();
 
@@ -73,7 +60,7 @@ export function getProviderFactory(kind: string): ProviderFactory<unknown> {
   );
 }
 
-/** How many representations one engine pass takes for sites of this kind. */
+/** How many representations one engine pass takes for sites of this kind: its factory's `batchLimit`, the only source. */
 export function batchLimitOf(kind: string): number {
   return getProviderFactory(kind).batchLimit;
 }

@@ -16,15 +16,16 @@ import type SftpClient from "ssh2-sftp-client";
 import { ProviderError } from "../../lib/errors.js";
 import { sha256File } from "../../lib/fs/hasher.js";
 import type { SftpSettings } from "../../lib/settings/schema.js";
-import type {
-  ActiveCheck,
-  FileStat,
-  ProviderCapabilities,
-  ProviderContext,
-  ProviderFactory,
-  SiteProvider,
-  TransferOptions,
-  TransferResult,
+import {
+  type ActiveCheck,
+  BATCH_LIMITS,
+  type FileStat,
+  type ProviderCapabilities,
+  type ProviderContext,
+  type ProviderFactory,
+  type SiteProvider,
+  type TransferOptions,
+  type TransferResult,
 } from "../provider.js";
 import { type Credentials, loadCredentials } from "./auth.js";
 import { pipelinedGet } from "./download.js";
@@ -146,7 +147,7 @@ class SftpProvider implements SiteProvider {
     this.config = context.config ?? {};
     // The server cannot hash, so by default transfers are checked by size; `verify: sha256` hashes the bytes here.
     const hashes = this.config.verify === "sha256" ? ["sha256"] : [];
-    this.capabilities = { batchLimit: 20, atomicWrite: false, hashes };
+    this.capabilities = { hashes };
     this.roots = context.roots;
     this.pool = new SftpPool(() => this.connect(), this.config.connections ?? 4);
   }
@@ -424,6 +425,6 @@ class SftpProvider implements SiteProvider {
 
 export const sftpFactory: ProviderFactory<SftpConfig> = {
   kind: "sftp",
-  batchLimit: 20,
+  batchLimit: BATCH_LIMITS.sftp,
   create: (context) => new SftpProvider(context),
 };

@@ -21,7 +21,7 @@ function fakeFactory(kind: string, batchLimit = 5, reportedKind = kind): Provide
       ({
         kind: reportedKind,
         siteName: context.siteName,
-        capabilities: { batchLimit, atomicWrite: false, hashes: [] },
+        capabilities: { hashes: [] },
         tag: context.config.tag,
       }) as unknown as SiteProvider,
   };
