@@ -1,10 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { recoverInterrupted } from "../../lib/engine/recover.js";
 import { SyncStatus } from "../../lib/store/status.js";
 import { registerProvider } from "../../providers/registry.js";
 import { createSlowDriveFactory } from "../fixtures/providers/slow-drive-impl.mjs";
 import { runCli } from "../helpers/cli.js";
-import { artistSettings, engineStudio } from "../helpers/engine.js";
+import { artistSettings, type EngineStudio, engineStudio } from "../helpers/engine.js";
 
 registerProvider(createSlowDriveFactory("tiny_drive", 2), { replace: true });
 
@@ -15,9 +15,22 @@ const tinyRemote = (roots: { studio: string; local: string; dir: string }) =>
     sites: [`- {name: tiny, provider: tiny_drive, tiny_drive: {roots: "${roots.studio}"}}`],
   });
 
+/** Studios made by the running test, closed after it whether it passed or not. */
+const studios: EngineStudio[] = [];
+
+afterEach(async () => {
+  for (const studio of studios.splice(0)) await studio.closeAll();
+});
+
+async function newStudio(options?: Parameters<typeof engineStudio>[0]): Promise<EngineStudio> {
+  const studio = await engineStudio(options);
+  studios.push(studio);
+  return studio;
+}
+
 describe("engine work queue", () => {
   it("takes the highest priorities first, no more representations per pass than the provider's batch limit", async () => {
-    const studio = await engineStudio({ settings: tinyRemote });
+    const studio = await newStudio({ settings: tinyRemote });
     const context = await studio.open();
     const ids: Record<number, string> = {};
     for (const priority of [10, 90, 50]) {
@@ -41,11 +54,10 @@ describe("engine work queue", () => {
     const moved = (report: typeof first) => report.projects[0]?.outcomes.map((o) => o.job.representationId);
     expect(moved(first)).toEqual([ids[90], ids[50]]);
     expect(moved(await engine.runPass())).toEqual([ids[10]]);
-    await studio.closeAll();
   });
 
   it("keeps pauses of a representation, a project and the service across a restart", async () => {
-    const studio = await engineStudio({ settings: (roots) => artistSettings(roots) });
+    const studio = await newStudio({ settings: (roots) => artistSettings(roots) });
     const a = await studio.publishFiles({ "scene.ma": "a" }, { product: "workfileA" });
     const b = await studio.publishFiles({ "scene.ma": "b" }, { product: "workfileB" });
     const cli = (...args: string[]) => runCli([...args, "--home", studio.home]);
@@ -72,11 +84,10 @@ describe("engine work queue", () => {
     expect(report.projects[0]?.outcomes.map((o) => o.job.representationId)).toEqual([a.representationId]);
     const bad = await cli("pause", "--project", "Proj", "--service");
     expect(bad.code).toBe(2);
-    await studio.closeAll();
   });
 
   it("queues always_accessible_on sites at publish, and a service for that site fills them", async () => {
-    const studio = await engineStudio({
+    const studio = await newStudio({
       settings: (roots) =>
         artistSettings(roots, {
           config: "{always_accessible_on: [backup]}",
@@ -99,11 +110,10 @@ describe("engine work queue", () => {
     expect((await context.store.getSiteStates("Proj", [representationId], ["backup"]))[0]?.status).toBe(
       SyncStatus.OK,
     );
-    await studio.closeAll();
   });
 
   it("puts files left IN_PROGRESS by a dead process back to QUEUED and lets the next pass finish them", async () => {
-    const studio = await engineStudio({ settings: (roots) => artistSettings(roots) });
+    const studio = await newStudio({ settings: (roots) => artistSettings(roots) });
     const { representationId } = await studio.publishFiles({ "scene.ma": "interrupted" });
     const context = await studio.open();
     const [rep] = await context.store.getRepresentations("Proj", { ids: [representationId] });
@@ -125,6 +135,5 @@ describe("engine work queue", () => {
     const [state] = await context.store.getSiteStates("Proj", [representationId], ["artist1"]);
     expect(state?.files[0]).toMatchObject({ status: SyncStatus.QUEUED, retries: 1 });
     expect((await engine.runPass()).projects[0]?.outcomes.map((o) => o.status)).toEqual(["ok"]);
-    await studio.closeAll();
   });
 });

@@ -14,30 +14,40 @@ import { type SshdServer, startSshd } from "../helpers/sshd.js";
 
 let server: SshdServer;
 let studio: EngineStudio | undefined;
-const secretsSeen: string[] = [];
 
 beforeAll(async () => {
   server = await startSshd();
 }, 60_000);
 
 afterEach(async () => {
-  if (studio) {
-    // Everything the tests wrote that could hold a secret: the store and the logs captured below.
-    secretsSeen.push(readFileSync(path.join(studio.home, "sitesync.db")).toString("latin1"));
-    await studio.closeAll();
-  }
+  await studio?.closeAll();
   studio = undefined;
   if (server) rmSync(path.join(server.root, "Proj"), { recursive: true, force: true });
 });
 
 afterAll(async () => {
-  const everything = secretsSeen.join("\n");
-  // Checked once all tests ran; the logs and state they wrote never hold the test secrets.
-  expect(everything.length).toBeGreaterThan(0);
-  expect(everything).not.toContain(server.password);
-  expect(everything).not.toContain(server.passphrase);
   await server?.stop();
 });
+
+/**
+ * Everything the test wrote that could hold a secret (the store, its write-ahead log and the
+ * command outputs given) holds neither the server's password nor the key's passphrase. Called at
+ * the end of each test, so a leak fails the test that wrote it.
+ */
+function expectNoSecretWritten(...outputs: string[]): void {
+  const home = studio?.home;
+  expect(home).toBeDefined();
+  const written = [...outputs];
+  for (const name of ["sitesync.db", "sitesync.db-wal"]) {
+    const file = path.join(home as string, name);
+    if (existsSync(file)) written.push(readFileSync(file).toString("latin1"));
+  }
+  const everything = written.join("\n");
+  expect(everything.length).toBeGreaterThan(0);
+  // Not `not.toContain`: a failure would print the whole store.
+  expect(everything.includes(server.password), "the SFTP password was written").toBe(false);
+  expect(everything.includes(server.passphrase), "the key passphrase was written").toBe(false);
+}
 
 function vendorSite(extra = "", sftpExtra = ""): string {
   return `- {name: vendor, provider: sftp, ${extra} sftp: {${sftpExtra} sftp_host: "${server.host}", sftp_port: ${server.port}, sftp_user: "${server.user}", sftp_pass: "${server.password}", roots: "${server.root}", host_key_checking: accept-new, known_hosts: "${server.dir}/client_known_hosts"}}`;
@@ -69,7 +79,6 @@ describe("engine with an SFTP site", () => {
       "--home",
       studio.home,
     ]);
-    secretsSeen.push(sync.stdout, sync.stderr);
     expect(sync.code, sync.stderr).toBe(0);
     expect(sync.json()).toMatchObject({ projects: [{ transferred: 2, failed: [] }] });
     for (const rootless of paths) {
@@ -103,6 +112,7 @@ describe("engine with an SFTP site", () => {
     );
     const [state] = await (await studio.open()).store.getSiteStates("Proj", [representationId], ["artist1"]);
     expect(state?.status).toBe(SyncStatus.OK);
+    expectNoSecretWritten(sync.stdout, sync.stderr, reset.stdout, reset.stderr);
   });
 
   it("counts a publish to studio as on the SFTP site when the SFTP root is the studio folder, and downloads a 256 MiB file with progress", async () => {
@@ -126,6 +136,7 @@ describe("engine with an SFTP site", () => {
     expect(progress.length).toBeGreaterThan(10);
     expect(progress.at(-1)).toBe(big.length);
     expect(readFileSync(fillRootless(paths[0] as string, { work: studio.localRoot })).equals(big)).toBe(true);
+    expectNoSecretWritten();
   }, 120_000);
 
   it("with verify: sha256, refuses a download whose bytes differ from the publish, hashed on the way, leaving nothing at the final path", async () => {
@@ -159,6 +170,7 @@ describe("engine with an SFTP site", () => {
     expect(partials(studio.localRoot)).toEqual([]);
     const [state] = await (await studio.open()).store.getSiteStates("Proj", [representationId], ["artist1"]);
     expect(state?.files[0]).toMatchObject({ status: SyncStatus.FAILED, retries: 2 });
+    expectNoSecretWritten();
   }, 60_000);
 
   it("by default checks sizes only (an SFTP server cannot hash): a same-size change passes, a different size does not", async () => {
@@ -188,6 +200,7 @@ describe("engine with an SFTP site", () => {
     expect(readFileSync(localSame as string).equals(changed)).toBe(true);
     expect(existsSync(localShorter as string)).toBe(false);
     expect(partials(studio.localRoot)).toEqual([]);
+    expectNoSecretWritten();
   }, 60_000);
 
   it("moves many small files over parallel SFTP connections", async () => {
@@ -208,6 +221,7 @@ describe("engine with an SFTP site", () => {
     const sessions = readFileSync(server.logFile, "utf8").split("Accepted password").length - before;
     expect(sessions).toBeGreaterThanOrEqual(2);
     expect(sessions).toBeLessThanOrEqual(4);
+    expectNoSecretWritten();
   }, 60_000);
 
   it("retries when sshd dies mid-transfer, fails at retry_cnt without a partial file, and completes once sshd is back", async () => {
@@ -258,6 +272,7 @@ describe("engine with an SFTP site", () => {
     const again = await (await studio.engine()).engine.runPass();
     expect(again.projects[0]?.outcomes.map((o) => o.status)).toEqual(["ok"]);
     expect(readFileSync(local).equals(big)).toBe(true);
+    expectNoSecretWritten(reset.stdout, reset.stderr);
   }, 120_000);
 
   it("fails sync --once with exit 1 when the server's host key changed, and says so in status", async () => {
@@ -265,7 +280,12 @@ describe("engine with an SFTP site", () => {
       settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite()] }),
     });
     await studio.publishFiles({ "scene.ma": "before the key changed" }, { site: "local" });
-    const cli = (...args: string[]) => runCli([...args, "--home", studio?.home as string]);
+    const outputs: string[] = [];
+    const cli = async (...args: string[]) => {
+      const result = await runCli([...args, "--home", studio?.home as string]);
+      outputs.push(result.stdout, result.stderr);
+      return result;
+    };
     // accept-new records the key on the first connection.
     expect((await cli("sync", "--project", "Proj", "--once")).code).toBe(0);
     await server.regenerateHostKey();
@@ -283,5 +303,6 @@ describe("engine with an SFTP site", () => {
     } finally {
       writeFileSync(path.join(server.dir, "client_known_hosts"), `${server.knownHostsLine}\n`);
     }
+    expectNoSecretWritten(...outputs);
   }, 60_000);
 });
