@@ -40,13 +40,20 @@ export class StateRecorder {
     const key = this.key(job);
     const now = Date.now();
     const last = this.lastProgress.get(key);
+    // The last bytes: no more progress comes for this attempt, so its clock goes now, not when the
+    // representation settles (a clock per file moved made a run's memory follow its file count).
+    const complete = transferred >= total;
     // A file's first progress write comes 2 s after its first bytes: small files never write progress.
     if (last === undefined) {
-      this.lastProgress.set(key, now);
+      if (!complete) this.lastProgress.set(key, now);
       return;
     }
-    if (now - last < PROGRESS_INTERVAL_MS) return;
-    this.lastProgress.set(key, now);
+    if (now - last < PROGRESS_INTERVAL_MS) {
+      if (complete) this.lastProgress.delete(key);
+      return;
+    }
+    if (complete) this.lastProgress.delete(key);
+    else this.lastProgress.set(key, now);
     await this.write(
       [job],
       [
@@ -75,7 +82,7 @@ export class StateRecorder {
 
   async finished(outcomes: FileOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
-    // A settled file sends no more progress: its entry would only make a run's memory follow its file count.
+    // A settled file sends no more progress (one that failed mid-transfer may still have a clock).
     for (const outcome of outcomes) this.lastProgress.delete(this.key(outcome.job));
     await this.write(
       outcomes.map((o) => o.job),

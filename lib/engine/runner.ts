@@ -5,7 +5,6 @@
  */
 import { unlink } from "node:fs/promises";
 import path from "node:path";
-import pLimit from "p-limit";
 import { messageOf, ProviderError } from "../errors.js";
 import { flushFolders } from "../fs/durable.js";
 import { backoffMs, delay } from "./backoff.js";
@@ -30,34 +29,43 @@ export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<Fil
   await sweepStaleTemps(jobs, options.remoteProvider, options.leaseMs);
   await options.recorder.started(jobs);
   const madeDirs = new Set<string>();
-  const limit = pLimit(options.concurrency);
-  const byRepresentation = new Map<string, { left: number; done: Attempt[] }>();
+  // Files are put in place and recorded once per representation, when its last file is done: its
+  // attempts wait here until then, and go with its entry.
+  const byRepresentation = new Map<string, { left: number; done: Array<Attempt & { index: number }> }>();
   for (const job of jobs) {
     const entry = byRepresentation.get(job.representationId) ?? { left: 0, done: [] };
     entry.left += 1;
     byRepresentation.set(job.representationId, entry);
   }
-  const settled = new Map<FileJob, FileOutcome>();
-  // No task below rejects (runJob and finish catch what they can record), so Promise.all
-  // returns only when every transfer has stopped: none is left running behind the caller.
-  await Promise.all(
-    jobs.map((job) =>
-      limit(async () => {
-        const attempt = await runJob(job, options, madeDirs);
-        // Files are put in place and recorded once per representation, when its last file is done.
-        const entry = byRepresentation.get(job.representationId);
-        if (!entry) return;
-        entry.done.push(attempt);
-        entry.left -= 1;
-        if (entry.left > 0) return;
-        for (const outcome of await finish(entry.done, options.recorder)) {
-          settled.set(outcome.job, outcome);
-          options.emit({ type: "file-done", outcome });
-        }
-      }),
-    ),
-  );
-  return jobs.map((job) => settled.get(job) ?? { status: "aborted", job });
+  const outcomes: Array<FileOutcome | undefined> = new Array(jobs.length);
+  let next = 0;
+  // A fixed set of slots takes the jobs in order, one at a time: what is live follows the
+  // concurrency, not the number of jobs (a promise per job made up front held about 1 KB each).
+  // A slot stays taken while its representation is settled: that wait is the backpressure
+  // that keeps each flush small.
+  const slot = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const index = next++;
+      const job = jobs[index] as FileJob;
+      const attempt = await runJob(job, options, madeDirs);
+      const entry = byRepresentation.get(job.representationId);
+      if (!entry) continue;
+      entry.done.push({ ...attempt, index });
+      entry.left -= 1;
+      if (entry.left > 0) continue;
+      byRepresentation.delete(job.representationId);
+      const settled = await finish(entry.done, options.recorder);
+      for (const [i, attempt] of entry.done.entries()) {
+        const outcome = settled[i] as FileOutcome;
+        outcomes[attempt.index] = outcome;
+        options.emit({ type: "file-done", outcome });
+      }
+    }
+  };
+  // No slot rejects (runJob and finish catch what they can record), so Promise.all returns
+  // only when every transfer has stopped: none is left running behind the caller.
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, jobs.length) }, slot));
+  return jobs.map((job, index) => outcomes[index] ?? { status: "aborted", job });
 }
 
 /**
@@ -67,6 +75,7 @@ export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<Fil
  * recovery puts back to QUEUED.
  */
 async function finish(attempts: Attempt[], recorder: StateRecorder): Promise<FileOutcome[]> {
+  // One outcome per attempt, in their order (runJobs relies on it).
   let outcomes: FileOutcome[] = [];
   try {
     outcomes = await settle(attempts);

@@ -73,6 +73,24 @@ describe("state recorder", () => {
     expect(writes).toEqual([]);
   });
 
+  it("forgets a file's progress clock at its last bytes; a later attempt starts a new one", async () => {
+    vi.useFakeTimers();
+    const { store, writes } = recordingStore();
+    const recorder = new StateRecorder(store, sites);
+    // A small file: its first progress is its last.
+    await recorder.progress(job, 100, 100, 0);
+    vi.advanceTimersByTime(5000);
+    await recorder.progress(job, 10, 100, 1);
+    expect(writes).toEqual([]);
+    // A large one: its last bytes are still written once 2 s have passed, and end its clock.
+    vi.advanceTimersByTime(2000);
+    await recorder.progress(job, 100, 100, 1);
+    expect(writes.map((w) => w.options.files[0]?.size)).toEqual([100]);
+    vi.advanceTimersByTime(5000);
+    await recorder.progress(job, 10, 100, 2);
+    expect(writes).toHaveLength(1);
+  });
+
   it("mirrors settled results to alternative sites, but not progress", async () => {
     const { store, writes } = recordingStore();
     const recorder = new StateRecorder(store, sites);
