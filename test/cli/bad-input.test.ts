@@ -21,31 +21,29 @@ interface Case {
   import?: string;
 }
 
-const cases = readdirSync(CORPUS).sort();
+/**
+ * The cases the Foundation issue lists. They run with the corpus's others, so
+ * one that goes missing fails its run (there is no case.yaml to read) instead
+ * of dropping out of the suite unnoticed.
+ */
+const REQUIRED = [
+  "malformed-yaml",
+  "unknown-provider",
+  "missing-required-key",
+  "wrong-type",
+  "unknown-project",
+  "unknown-folder",
+  "unknown-task",
+  "path-traversal-template",
+  "unknown-template-key",
+];
+
+const cases = [...new Set([...REQUIRED, ...readdirSync(CORPUS)])].sort();
 
 describe("bad input corpus", () => {
-  it("has the cases the Foundation issue lists", () => {
-    for (const name of [
-      "malformed-yaml",
-      "unknown-provider",
-      "missing-required-key",
-      "wrong-type",
-      "unknown-project",
-    ]) {
-      expect(cases).toContain(name);
-    }
-    for (const name of [
-      "unknown-folder",
-      "unknown-task",
-      "path-traversal-template",
-      "unknown-template-key",
-    ]) {
-      expect(cases).toContain(name);
-    }
-  });
-
   it.each(cases)("%s: exits 2, names the cause, writes nothing", async (name) => {
     const dir = path.join(CORPUS, name);
+    expect(existsSync(path.join(dir, "case.yaml")), `the corpus has no case ${name}`).toBe(true);
     const spec = parse(readFileSync(path.join(dir, "case.yaml"), "utf8")) as Case;
     const studio = await makeStudio();
     const scene = path.join(studio.dir, "scene.ma");
