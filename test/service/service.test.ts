@@ -100,17 +100,26 @@ describe("sitesync syncservice", () => {
     expect(leftovers(studio.localRoot)).toEqual([]);
   });
 
-  it("moves each file once when an on-demand request runs while the service transfers", async () => {
-    studio = await engineStudio({ settings: (roots) => slowSettings(roots, 10) });
+  it("moves each file once when an on-demand request runs while the service transfers, waiting for the service's files", async () => {
+    // 50 ms a 64 KiB chunk: the service's copies take 0.4 to 0.8 s, far longer than stopping it takes.
+    studio = await engineStudio({ settings: (roots) => slowSettings(roots, 50) });
     const files = {
       "scene.ma": Buffer.alloc(1024 * 1024, 1),
       "res/a.png": Buffer.alloc(1024 * 1024, 2),
       "res/b.png": Buffer.alloc(512 * 1024, 3),
     };
     const { representationId, paths } = await studio.publishFiles(files);
-    service = startService(studio.home, "artist1", env);
-    await service.waitFor((line) => line.event === "file-start");
+    const running = startService(studio.home, "artist1", env);
+    service = running;
+    await running.waitFor((line) => line.event === "file-start");
+    // Stopped mid-copy, the service keeps its claims and cannot finish: the request below plans at
+    // least that file as needed and finds it claimed elsewhere. The service resumes once the request
+    // has made its plan, so the request waits for the service's files instead of copying them.
+    running.child.kill("SIGSTOP");
     const { engine } = await studio.engine();
+    engine.on((event) => {
+      if (event.type === "project-start") running.child.kill("SIGCONT");
+    });
     const report = await bring(engine, {
       project: "Proj",
       representationIds: [representationId],
@@ -119,11 +128,26 @@ describe("sitesync syncservice", () => {
     expect(report.files).toHaveLength(3);
     for (const rootless of paths)
       expect(existsSync(fillRootless(rootless, { work: studio.localRoot }))).toBe(true);
+    // Each file copied once, by one process: "pid<TAB>temporary name" a copy.
     const log = readFileSync(path.join(studio.dir, "transfers.log"), "utf8").trim().split("\n");
-    const finalNames = log.map(
-      (line) => parseTempName(path.basename(line.split("\t")[1] as string))?.finalName,
+    const movedBy = new Map(
+      log.map((line) => {
+        const [pid, target] = line.split("\t");
+        return [parseTempName(path.basename(target as string))?.finalName, Number(pid)];
+      }),
     );
-    expect(finalNames.sort()).toEqual(["PR_hero_workfileModeling_v001.ma", "a.png", "b.png"]);
+    expect(log).toHaveLength(3);
+    expect([...movedBy.keys()].sort()).toEqual(["PR_hero_workfileModeling_v001.ma", "a.png", "b.png"]);
+    // The two overlapped: the request reports some file as moved by the service, and the log agrees
+    // with every file's report (the request's own copies in this process, the others in the service).
+    expect(report.files.filter((file) => file.how === "transferred-elsewhere").length).toBeGreaterThan(0);
+    for (const file of report.files) {
+      const mover = file.how === "transferred" ? process.pid : running.child.pid;
+      expect([path.basename(file.path), movedBy.get(path.basename(file.path))]).toEqual([
+        path.basename(file.path),
+        mover,
+      ]);
+    }
   });
 });
 
