@@ -6,16 +6,9 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { ProviderError } from "../lib/errors.js";
-import {
-  codeOf,
-  copyFileAtomic,
-  ensureDir,
-  MissingSourceError,
-  placeFile,
-  providerError,
-  requireAbsolute,
-} from "../lib/fs/atomic-copy.js";
+import { PathError, ProviderError } from "../lib/errors.js";
+import { copyFileAtomic, ensureDir, placeFile, requireAbsolute } from "../lib/fs/atomic-copy.js";
+import { codeOf, FsError, fsError, MissingSourceError } from "../lib/fs/errors.js";
 import { sha256File } from "../lib/fs/hasher.js";
 import {
   type ActiveCheck,
@@ -28,6 +21,34 @@ import {
   type TransferOptions,
   type TransferResult,
 } from "./provider.js";
+
+/**
+ * Errors that trying again will not fix (the engine stops retrying them at once).
+ * ENOENT is not among them: a missing source is (MissingSourceError), but
+ * the target's folder removed meanwhile is made again by the next try.
+ */
+const PERMANENT_CODES = new Set(
+  "ENOTDIR EISDIR EACCES EPERM ENOSPC EDQUOT EROFS EEXIST ENAMETOOLONG EINVAL".split(" "),
+);
+
+/**
+ * An error of lib/fs (or Node's fs, with what failed on which path) as the
+ * ProviderError the engine acts on: retryable unless its code says trying
+ * again will not help, or the source is missing (providers/README.md, rule 4:
+ * a published file does not come back by waiting). Errors without a code
+ * (a progress callback's, an abort) and PathErrors pass as they are.
+ */
+export function localDriveError(error: unknown, action?: string, target?: string): unknown {
+  const failure = action !== undefined && target !== undefined ? fsError(error, action, target) : error;
+  if (failure instanceof ProviderError || failure instanceof PathError) return failure;
+  const code = codeOf(failure);
+  if (code === undefined) return failure;
+  const permanent = failure instanceof MissingSourceError || PERMANENT_CODES.has(code);
+  const message = failure instanceof Error ? failure.message : String(failure);
+  return new ProviderError(message, !permanent, {
+    cause: failure instanceof FsError ? (failure.cause ?? failure) : failure,
+  });
+}
 
 /** The `sites[].local_drive` block. Roots arrive resolved through the context, so nothing here is read. */
 export interface LocalDriveConfig {
@@ -70,7 +91,7 @@ class LocalDriveProvider implements SiteProvider {
     } catch (error) {
       const code = codeOf(error);
       if (code === "ENOENT" || code === "ENOTDIR") return null;
-      throw providerError(error, "stat", p);
+      throw localDriveError(error, "stat", p);
     }
   }
 
@@ -80,20 +101,20 @@ class LocalDriveProvider implements SiteProvider {
       return (await fs.readdir(dir)).sort();
     } catch (error) {
       if (codeOf(error) === "ENOENT") return [];
-      throw providerError(error, "list", dir);
+      throw localDriveError(error, "list", dir);
     }
   }
 
   async mkdirs(dir: string): Promise<void> {
     requireAbsolute(dir, "folder");
     await ensureDir(dir).catch((error: unknown) => {
-      throw providerError(error, "create folder", dir);
+      throw localDriveError(error, "create folder", dir);
     });
   }
 
   upload(localPath: string, sitePath: string, options?: TransferOptions): Promise<TransferResult> {
     return copyFileAtomic(localPath, sitePath, options).catch((error: unknown) => {
-      if (!(error instanceof MissingSourceError)) throw error;
+      if (!(error instanceof MissingSourceError)) throw localDriveError(error);
       throw new ProviderError(
         `${localPath} is missing on this machine, so it cannot be uploaded to site ${this.siteName}`,
         false,
@@ -104,7 +125,7 @@ class LocalDriveProvider implements SiteProvider {
 
   download(sitePath: string, localPath: string, options?: TransferOptions): Promise<TransferResult> {
     return copyFileAtomic(sitePath, localPath, options).catch((error: unknown) => {
-      if (!(error instanceof MissingSourceError)) throw error;
+      if (!(error instanceof MissingSourceError)) throw localDriveError(error);
       throw new ProviderError(`${sitePath} is missing on site ${this.siteName}`, false, { cause: error });
     });
   }
@@ -118,7 +139,7 @@ class LocalDriveProvider implements SiteProvider {
       await ensureDir(path.dirname(to));
       await placeFile(from, to, options.overwrite ?? false);
     } catch (error) {
-      throw providerError(error, `move ${from} to`, to);
+      throw localDriveError(error, `move ${from} to`, to);
     }
   }
 
@@ -127,7 +148,7 @@ class LocalDriveProvider implements SiteProvider {
     try {
       await fs.unlink(p);
     } catch (error) {
-      if (codeOf(error) !== "ENOENT") throw providerError(error, "remove", p);
+      if (codeOf(error) !== "ENOENT") throw localDriveError(error, "remove", p);
     }
   }
 
@@ -136,7 +157,7 @@ class LocalDriveProvider implements SiteProvider {
     if (!this.capabilities.hashes.includes(algorithm)) return null;
     // Read and hashed on the hash worker, off the thread that runs the transfers.
     return sha256File(p).catch((error: unknown) => {
-      throw providerError(error, "hash", p);
+      throw localDriveError(error, "hash", p);
     });
   }
 }

@@ -1,17 +1,19 @@
 /**
  * Copying a file on this machine so that the target path either does not
  * exist or holds the whole, fsynced file: the local_drive provider's upload
- * and download, and the hook's copy into the work area, both use it.
+ * and download, and the hook's copy into the work area, both use it. Plain
+ * options in, Node-style errors out (errors.ts: a `code` and a message naming
+ * the path); the local_drive provider turns them into ProviderErrors.
  */
 import { createHash } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import fs, { type FileHandle, open } from "node:fs/promises";
 import path from "node:path";
 import pLimit from "p-limit";
-import type { ProgressFn, TransferOptions, TransferResult } from "../../providers/provider.js";
-import { PathError, ProviderError } from "../errors.js";
+import { PathError } from "../errors.js";
 import { copySmallFile } from "./copy-workers.js";
 import { flushFiles, flushFolders } from "./durable.js";
+import { codeOf, FsError, fsError, MissingSourceError } from "./errors.js";
 import { WorkerSha256 } from "./hasher.js";
 import { tempNameFor } from "./temp-names.js";
 import { utimeSeconds } from "./workers/times.mjs";
@@ -20,6 +22,34 @@ export { utimeSeconds };
 
 /** Large chunks: fewer syscalls and progress calls per file; artists wait on these copies. */
 const CHUNK = 1024 * 1024;
+
+/** Called while bytes move: `copied` of the source's `total` bytes are written. */
+export type CopyProgress = (copied: number, total: number) => void;
+
+/** How copyFileAtomic copies (the local_drive provider passes its TransferOptions as they are). */
+export interface CopyOptions {
+  /** Replace an existing file at the target path; without it an existing target fails with EEXIST. */
+  overwrite?: boolean;
+  onProgress?: CopyProgress;
+  signal?: AbortSignal;
+  /** "sha256": also hash the bytes written, in the same pass. Other names are not computed here. */
+  hash?: string;
+  /**
+   * The target is a fresh, private temporary name in an existing folder that
+   * the caller renames into place itself: it is written in place.
+   */
+  direct?: boolean;
+  /** The size the caller expects, so a small file can go to a copy worker without a stat first. */
+  sizeHint?: number;
+  /** With `direct`: the caller flushes the file to disk itself (with others, in one go), so no fsync here. */
+  deferSync?: boolean;
+}
+
+/** What copyFileAtomic wrote: the source's size, and its sha256 when asked. */
+export interface CopyResult {
+  size: number;
+  hash?: string;
+}
 
 /**
  * Copies files already on this machine and already verified (a site's copies
@@ -46,7 +76,8 @@ export async function cloneFilesAtomic(groups: { source: string; target: string 
     const failed = copies.findIndex((_, i) => flushed[i] !== null);
     if (failed >= 0) {
       const { target } = copies[failed] as { target: string };
-      throw new ProviderError(`cannot write ${target} to disk: ${flushed[failed]?.message}`, true);
+      const flushError = flushed[failed];
+      throw new FsError(`cannot write ${target} to disk: ${flushError?.message}`, flushError?.code ?? "EIO");
     }
     for (const group of groups) {
       await allOrFirstError(
@@ -54,7 +85,7 @@ export async function cloneFilesAtomic(groups: { source: string; target: string 
           limit(async () => {
             const temp = temps.get(c) as string;
             await placeFile(temp, c.target, false).catch((error: unknown) => {
-              throw providerError(error, `move ${path.basename(temp)} into place as`, c.target);
+              throw fsError(error, `move ${path.basename(temp)} into place as`, c.target);
             });
             temps.delete(c);
           }),
@@ -86,7 +117,7 @@ async function cloneToTemp(source: string, temp: string, target: string): Promis
     await fs.utimes(temp, utimeSeconds(srcStat.atimeNs), utimeSeconds(srcStat.mtimeNs));
     checkCopiedSize((await fs.stat(temp)).size, Number(srcStat.size), source, target);
   } catch (error) {
-    throw providerError(await missingSourceOr(error, source), `copy ${source} to`, target);
+    throw fsError(await missingSourceOr(error, source), `copy ${source} to`, target);
   }
 }
 
@@ -101,48 +132,8 @@ export async function pathExists(p: string): Promise<boolean> {
     () => false,
   );
 }
-/**
- * Errors that trying again will not fix (the engine stops retrying them at once).
- * ENOENT is not among them: a missing source is (see MissingSourceError), but
- * the target's folder removed meanwhile is made again by the next try.
- */
-const PERMANENT_CODES = new Set(
-  "ENOTDIR EISDIR EACCES EPERM ENOSPC EDQUOT EROFS EEXIST ENAMETOOLONG EINVAL".split(" "),
-);
 /** link() errors meaning "this file system has no hard links" (FAT/exFAT, some SMB shares). */
 const NO_HARDLINK_CODES = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"]);
-
-export function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-/** Wraps a Node fs error so the engine sees what failed, on which path, and whether retrying helps. */
-export function providerError(error: unknown, action: string, target: string): unknown {
-  if (error instanceof ProviderError || error instanceof PathError) return error;
-  const code = codeOf(error);
-  // Not an fs error (e.g. thrown by the caller's progress callback): pass it through unchanged.
-  if (code === undefined) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new ProviderError(`cannot ${action} ${target}: ${detail}`, !PERMANENT_CODES.has(code), {
-    cause: error,
-  });
-}
-
-/**
- * The source of a copy is not there. Permanent (providers/README.md, rule 4):
- * a published file does not come back by waiting, and trying it `retry_cnt`
- * times only delays the failure someone has to act on. Providers that know
- * the site say where it is missing.
- */
-export class MissingSourceError extends ProviderError {
-  constructor(
-    readonly source: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${source} does not exist`, false, options);
-  }
-}
 
 /** `error` as a MissingSourceError when it is an ENOENT and the source is gone (not the target's folder). */
 async function missingSourceOr(error: unknown, source: string): Promise<unknown> {
@@ -155,14 +146,17 @@ export function requireAbsolute(p: string, what: string): void {
   if (!path.isAbsolute(p)) throw new PathError(`${what} must be an absolute path, got "${p}"`);
 }
 
-/** Throws when the copy on disk does not have the source's size (short write, or the source changed meanwhile). */
+/**
+ * Throws (code ESIZE) when the copy on disk does not have the source's size
+ * (short write, or the source changed meanwhile). Worth trying again: the
+ * usual cause is a source still being written; a later pass copies the finished file.
+ */
 export function checkCopiedSize(written: number, expected: number, source: string, target: string): void {
   if (written === expected) return;
-  // Retryable: the usual cause is a source still being written; a later pass copies the finished file.
-  throw new ProviderError(
+  throw new FsError(
     `copy of ${source} to ${target} wrote ${written} bytes but the source has ${expected}; ` +
       "the source changed during the copy or the disk write was short",
-    true,
+    "ESIZE",
   );
 }
 
@@ -191,8 +185,8 @@ export async function placeFile(temp: string, target: string, overwrite: boolean
   await fs.unlink(temp);
 }
 
-function existsError(target: string): ProviderError {
-  return new ProviderError(`${target} already exists; pass overwrite to replace it`, false);
+function existsError(target: string): FsError {
+  return new FsError(`${target} already exists; pass overwrite to replace it`, "EEXIST");
 }
 
 /**
@@ -204,7 +198,7 @@ async function copyChunks(
   source: string,
   target: FileHandle,
   total: number,
-  options: { hash: boolean; onProgress?: ProgressFn; signal?: AbortSignal },
+  options: { hash: boolean; onProgress?: CopyProgress; signal?: AbortSignal },
 ): Promise<{ size: number; hash?: string }> {
   const spare: Buffer[] = [];
   const input = await open(source, "r");
@@ -260,8 +254,8 @@ async function unlinkQuietly(p: string): Promise<void> {
 export async function copyFileAtomic(
   source: string,
   target: string,
-  options: TransferOptions = {},
-): Promise<TransferResult> {
+  options: CopyOptions = {},
+): Promise<CopyResult> {
   const { overwrite = false, onProgress, signal } = options;
   const digest = options.hash === "sha256" ? createHash("sha256") : undefined;
   requireAbsolute(source, "source");
@@ -278,13 +272,13 @@ export async function copyFileAtomic(
       onProgress?.(copied.size, copied.size);
       return { size: copied.size, ...(copied.hash ? { hash: copied.hash } : {}) };
     } catch (error) {
-      throw providerError(await missingSourceOr(error, source), `copy ${source} to`, target);
+      throw fsError(await missingSourceOr(error, source), `copy ${source} to`, target);
     }
   }
   const srcStat = await fs.stat(source, { bigint: true }).catch(async (error: unknown) => {
-    throw providerError(await missingSourceOr(error, source), "read", source);
+    throw fsError(await missingSourceOr(error, source), "read", source);
   });
-  if (srcStat.isDirectory()) throw new ProviderError(`${source} is a folder, not a file`, false);
+  if (srcStat.isDirectory()) throw new FsError(`${source} is a folder, not a file`, "EISDIR");
   // `direct`: the caller handed us a fresh private temporary name and renames it itself after
   // verifying, so writing it in place is already atomic; no second temp name, link and unlink.
   const direct = options.direct === true;
@@ -339,6 +333,6 @@ export async function copyFileAtomic(
   } catch (error) {
     await unlinkQuietly(temp);
     if (signal?.aborted) throw signal.reason;
-    throw providerError(await missingSourceOr(error, source), stage, target);
+    throw fsError(await missingSourceOr(error, source), stage, target);
   }
 }

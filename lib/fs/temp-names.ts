@@ -15,7 +15,6 @@
 import { randomBytes } from "node:crypto";
 import { lstat, readdir, unlink } from "node:fs/promises";
 import path from "node:path";
-import type { SiteProvider } from "../../providers/provider.js";
 import { processAlive } from "../process.js";
 
 /**
@@ -154,6 +153,15 @@ export async function sweepTemps(dir: string, options: SweepOptions): Promise<st
   return removed.sort();
 }
 
+/** The folder operations sweepSiteTemps needs (a site's provider has them: lib/fs knows no provider). */
+export interface SiteFolders {
+  /** Names of the entries of a folder. */
+  list(dir: string): Promise<string[]>;
+  /** A path's time and kind, or null when nothing is there. */
+  stat(path: string): Promise<{ mtimeMs: number; isDirectory: boolean } | null>;
+  remove(path: string): Promise<void>;
+}
+
 /**
  * Removes dead writers' temporary files from a folder of a site, through its
  * provider; resolves with the paths removed. The pid in a name is some other
@@ -161,7 +169,7 @@ export async function sweepTemps(dir: string, options: SweepOptions): Promise<st
  * decides whether litter is worth failing for).
  */
 export async function sweepSiteTemps(
-  provider: SiteProvider,
+  provider: SiteFolders,
   dir: string,
   options: SweepOptions,
 ): Promise<string[]> {

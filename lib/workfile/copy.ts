@@ -6,6 +6,7 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { localDriveError } from "../../providers/local-drive.js";
 import { fillRootless } from "../anatomy/roots.js";
 import { DEFAULT_LEASE_MS } from "../engine/types.js";
 import { cloneFilesAtomic } from "../fs/atomic-copy.js";
@@ -54,5 +55,8 @@ export async function copyIntoWorkArea(
   const copies = resources
     .filter((r) => r.action === "copy")
     .map(({ source, target }) => ({ source, target }));
-  await cloneFilesAtomic(workfile ? [copies, [workfile]] : [copies]);
+  // A copy between folders of this machine fails as local_drive's copies do (a ProviderError).
+  await cloneFilesAtomic(workfile ? [copies, [workfile]] : [copies]).catch((error: unknown) => {
+    throw localDriveError(error);
+  });
 }

@@ -5,8 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PathError, ProviderError } from "../../lib/errors.js";
-import { checkCopiedSize, copyFileAtomic } from "../../lib/fs/atomic-copy.js";
-import { localDriveFactory } from "../../providers/local-drive.js";
+import { checkCopiedSize } from "../../lib/fs/atomic-copy.js";
+import { localDriveError, localDriveFactory } from "../../providers/local-drive.js";
 import type { SiteProvider } from "../../providers/provider.js";
 
 const MiB = 1024 * 1024;
@@ -77,7 +77,7 @@ describe("local_drive copy (upload and download)", () => {
     await writeRandom(src, 4 * MiB);
     let planted = false;
     const error = await rejection(
-      copyFileAtomic(src, dst, {
+      drive.upload(src, dst, {
         onProgress: () => {
           if (planted) return;
           planted = true;
@@ -153,11 +153,12 @@ describe("local_drive copy (upload and download)", () => {
 describe("checkCopiedSize", () => {
   it("accepts equal sizes and throws a retryable ProviderError naming both paths otherwise", () => {
     expect(() => checkCopiedSize(10, 10, "/a", "/b")).not.toThrow();
+    // lib/fs throws a Node-style error (code ESIZE); local_drive reports it as this ProviderError.
     const error = (() => {
       try {
         checkCopiedSize(9, 10, "/src/a", "/dst/b");
       } catch (e) {
-        return e;
+        return localDriveError(e);
       }
     })();
     expect(error).toBeInstanceOf(ProviderError);
