@@ -226,6 +226,31 @@ describe.each(HARNESSES)("$kind provider conformance", (harness) => {
       }
     });
 
+    it("writes in place with `direct` (a fresh name in an existing folder, as the engine asks), small and large", async () => {
+      await site.mkdirs(dir);
+      const [algorithm] = site.capabilities.hashes;
+      const sizes = [0, 1000, 3 * MiB + 17];
+      for (const size of sizes) {
+        const { file, data } = localFile(`d${size}`, size);
+        const hash = algorithm ? { hash: algorithm } : {};
+        const put = await site.upload(file, at(`.d${size}.part`), { direct: true, sizeHint: size, ...hash });
+        if (put.size !== undefined) expect(put.size).toBe(size);
+        if (algorithm) expect(put.hash).toBe(sha256(data));
+        await site.rename(at(`.d${size}.part`), at(`d${size}`));
+        const back = local(`.back${size}.part`);
+        const got = await site.download(at(`d${size}`), back, {
+          direct: true,
+          deferSync: true,
+          sizeHint: size,
+          ...hash,
+        });
+        if (got.size !== undefined) expect(got.size).toBe(size);
+        if (algorithm) expect(got.hash).toBe(sha256(data));
+        expect(readFileSync(back).equals(data)).toBe(true);
+      }
+      expect(await site.list(dir)).toEqual(sizes.map((size) => `d${size}`).sort());
+    });
+
     it("refuses an existing target without overwrite, permanently, naming it and leaving it as it was", async () => {
       const target = await siteFile("t.txt", "old on the site");
       writeFileSync(local("new.txt"), "new");
@@ -355,6 +380,38 @@ describe.each(HARNESSES)("$kind provider conformance", (harness) => {
       expect((error as Error).message).toContain(at("ghost"));
       expect(await site.list(dir)).toEqual([]);
     });
+  });
+
+  describe("errors", () => {
+    it.skipIf(!harness.outage)(
+      "fails retryably while its store is unreachable, says why from isActive, and works again after",
+      async () => {
+        const outage = harness.outage as NonNullable<typeof harness.outage>;
+        const file = await siteFile("f.txt", "before");
+        writeFileSync(local("up.txt"), "up");
+        await outage.begin();
+        try {
+          for (const attempt of [
+            site.stat(file),
+            site.list(dir),
+            site.upload(local("up.txt"), at("up.txt")),
+            site.download(file, local("down.txt")),
+          ]) {
+            const error = await rejection(attempt);
+            expect(error).toBeInstanceOf(ProviderError);
+            expect((error as ProviderError).retryable).toBe(true);
+          }
+          const check = await site.isActive();
+          expect(check.active).toBe(false);
+          if (!check.active) expect(check.reason).not.toBe("");
+        } finally {
+          await outage.end();
+        }
+        expect(await site.isActive()).toEqual({ active: true });
+        expect(await siteBytes(file)).toEqual(Buffer.from("before"));
+        expect(readdirSync(here)).toEqual(["up.txt"]);
+      },
+    );
   });
 
   describe("the site", () => {

@@ -26,6 +26,8 @@ export interface ProviderHarness {
   root(): string;
   /** Joins path parts the way the provider's namespace does (an OS path, or POSIX on a server). */
   join(...parts: string[]): string;
+  /** For a store reached over a network: makes it unreachable, then reachable again (same address). */
+  outage?: { begin(): Promise<void>; end(): Promise<void> };
 }
 
 const SITE = "conformance";
@@ -84,6 +86,8 @@ function sftp(): ProviderHarness {
     },
     root: () => running().root,
     join: (...parts) => path.posix.join(...parts),
+    // sshd killed with its sessions, so open connections drop too; restarted on the same port and key.
+    outage: { begin: () => running().kill(), end: () => running().restart() },
   };
 }
 
