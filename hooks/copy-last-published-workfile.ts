@@ -11,15 +11,15 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fillRootless } from "../lib/anatomy/roots.js";
+import type { BringPlan, BroughtFile } from "../lib/engine/bring.js";
 import { workfileExtensions } from "../lib/hosts.js";
+import type { HookContext, PrelaunchHook } from "../lib/launcher/hook.js";
 import { existingWorkfiles, type WorkArea, workAreaFor, workfileName } from "../lib/launcher/workfiles.js";
 import { filterProfiles } from "../lib/settings/profiles.js";
-import { type ProjectSites, resolveProjectSites } from "../lib/settings/sites.js";
-import { SyncStatus } from "../lib/store/status.js";
+import type { ProjectSites } from "../lib/settings/sites.js";
 import type { Representation } from "../lib/store/types.js";
 import { copyIntoWorkArea, plannedResources, type ResourceCopy } from "../lib/workfile/copy.js";
 import { findLastPublishedWorkfile, type PublishedWorkfile } from "../lib/workfile/last-published.js";
-import type { HookContext, PrelaunchHook } from "./hook.js";
 
 /** The DCC app groups AYON runs this hook for. */
 export const WORKFILE_APP_GROUPS = [
@@ -69,7 +69,7 @@ export interface PlannedFile {
   from: string | null;
 }
 
-/** What the hook would do, computed with reads only (a dry run; hooks/hook.ts). */
+/** What the hook would do, computed with reads only (a dry run; lib/launcher/hook.ts). */
 export interface CopyHookPlan {
   /** copy: write a new workfile version; restore-resources: copy only missing resources; skip: nothing. */
   action: "copy" | "restore-resources" | "skip";
@@ -104,7 +104,7 @@ type Found = Situation & { published: PublishedWorkfile };
  */
 type Decision =
   | { go: false; reason: string; restore?: Found }
-  | { go: true; situation: Found; linked: Representation[] };
+  | { go: true; situation: Found; linked: Representation[]; plan: BringPlan };
 
 async function decide(context: HookContext): Promise<Decision> {
   const { data, services } = context;
@@ -119,7 +119,7 @@ async function decide(context: HookContext): Promise<Decision> {
     task_names: data.task_name,
   });
   const allowed = extensions.length > 0 && profile?.use_last_published_workfile === true;
-  const { store, siteId, platform } = services.context;
+  const { store } = services.context;
   const published = allowed
     ? await findLastPublishedWorkfile(
         store,
@@ -129,7 +129,7 @@ async function decide(context: HookContext): Promise<Decision> {
         extensions,
       )
     : undefined;
-  const sites = resolveProjectSites(settings, data.anatomy.roots, siteId, platform);
+  const { sites } = services;
   const activeRoots = sites.sites.get(sites.activeSite)?.roots ?? {};
   const workArea = workAreaFor(data, activeRoots);
   const situation: Situation = { sites, activeRoots, workArea, extensions };
@@ -151,37 +151,60 @@ async function decide(context: HookContext): Promise<Decision> {
   }
   if (!published) return { go: false, reason: "no published workfile for this task" };
 
-  const [state] = await store.getSiteStates(
-    data.project_name,
-    [published.representation.id],
-    [sites.remoteSite],
-  );
-  const onActive = await onSite(context, published.representation, sites.activeSite);
-  const remoteHas = sites.remoteSite !== sites.activeSite && allOk(published.representation, state?.files);
-  if (!onActive && !remoteHas) {
+  // One question to the engine, read-only, for the workfile and what it references: is each file
+  // here, can it be brought, or not.
+  const referenced = await referencedRepresentations(context, published);
+  const plan = await services.engine.planBring([published.representation.id, ...referenced.map((r) => r.id)]);
+  if (!canBring(plan, published.representation)) {
     return {
       go: false,
       reason: `the published workfile v${published.version.version} is not available on the remote site "${sites.remoteSite}"`,
     };
   }
-  const linked = await linkedRepresentations(context, published, sites.activeSite, sites.remoteSite);
-  return { go: true, situation: { ...situation, published }, linked };
+  const linked = referenced.filter((representation) => {
+    if (canBring(plan, representation)) return true;
+    services.logger.warn(
+      { representationId: representation.id, remoteSite: sites.remoteSite },
+      "a referenced representation is not available on the remote site; not brought",
+    );
+    return false;
+  });
+  return { go: true, situation: { ...situation, published }, linked, plan };
+}
+
+/** The files of a representation in a plan, in the representation's order. */
+function filesOf(plan: BringPlan, representation: Representation): BringPlan["files"] {
+  return plan.files.filter((f) => f.representationId === representation.id);
+}
+
+/** Every file of the representation is on the active site or can be brought there. */
+function canBring(plan: BringPlan, representation: Representation): boolean {
+  return filesOf(plan, representation).every((f) => f.action !== "unavailable");
+}
+
+/** Every file of the representation is on the active site already. */
+function allPresent(plan: BringPlan, representation: Representation): boolean {
+  return filesOf(plan, representation).every((f) => f.action === "present");
+}
+
+/** The published workfile's path on the active site, as the engine reported or planned it. */
+function workfileOnSite(
+  files: ReadonlyArray<Pick<BroughtFile, "representationId" | "fileId" | "path">>,
+  situation: Found,
+): string {
+  const { published, activeRoots } = situation;
+  const found = files.find(
+    (f) => f.representationId === published.representation.id && f.fileId === published.workfile.id,
+  );
+  return found?.path ?? fillRootless(published.workfile.path, activeRoots);
 }
 
 /** The next workfile version: past both the published one and every local one, so nothing is overwritten. */
-function nextWorkfile(situation: Found): {
-  target: string;
-  source: string;
-  version: number;
-} {
-  const { published, workArea, extensions, activeRoots } = situation;
+function nextWorkfile(situation: Found): { target: string; version: number } {
+  const { published, workArea, extensions } = situation;
   const existing = existingWorkfiles(workArea, extensions);
   const version = Math.max(published.version.version, ...existing.keys()) + 1;
-  return {
-    target: path.join(workArea.dir, workfileName(workArea, version, published.ext)),
-    source: fillRootless(published.workfile.path, activeRoots),
-    version,
-  };
+  return { target: path.join(workArea.dir, workfileName(workArea, version, published.ext)), version };
 }
 
 function skippedResult(context: HookContext, reason: string, resources: string[] = []): CopyHookResult {
@@ -206,11 +229,12 @@ export async function copyLastPublishedWorkfile(context: HookContext): Promise<C
   }
   const { situation, linked } = decision;
   const { published, activeRoots, workArea } = situation;
-  await bringNow(context, [published.representation.id, ...linked.map((r) => r.id)]);
+  const brought = await services.engine.bring([published.representation.id, ...linked.map((r) => r.id)]);
+  const source = workfileOnSite(brought.files, situation);
 
   // Read after the transfers, which may take long: the artist may have saved a version meanwhile.
   const resources = await plannedResources(published, activeRoots, workArea.dir);
-  const { target, source, version } = nextWorkfile(situation);
+  const { target, version } = nextWorkfile(situation);
   await copyIntoWorkArea(resources, { source, target });
   data.last_workfile_path = target;
   data.source_filepath = source;
@@ -249,23 +273,25 @@ export async function planLastPublishedWorkfile(context: HookContext): Promise<C
       linked_representation_ids: [],
     };
     if (!decision.restore) return skip;
-    const { published, activeRoots, workArea, sites } = decision.restore;
+    const { published, activeRoots, workArea } = decision.restore;
     const resources = await plannedResources(published, activeRoots, workArea.dir);
     if (!resources.some((r) => r.action === "copy")) return { ...skip, resources };
     // As restoreResources: the representation is brought only when not all of it is here.
-    const files = (await onSite(context, published.representation, sites.activeSite))
+    const plan = await context.services.engine.planBring([published.representation.id]);
+    const files = allPresent(plan, published.representation)
       ? []
-      : await plannedFiles(context, [published.representation], decision.restore);
+      : plannedFiles(plan, [published.representation]);
     return { ...skip, action: "restore-resources", files, transfer_bytes: transferBytes(files), resources };
   }
-  const { situation, linked } = decision;
-  const files = await plannedFiles(context, [situation.published.representation, ...linked], situation);
+  const { situation, linked, plan } = decision;
+  const files = plannedFiles(plan, [situation.published.representation, ...linked]);
   const resources = await plannedResources(
     situation.published,
     situation.activeRoots,
     situation.workArea.dir,
   );
-  const { target, source } = nextWorkfile(situation);
+  const source = workfileOnSite(plan.files, situation);
+  const { target } = nextWorkfile(situation);
   data.last_workfile_path = target;
   data.source_filepath = source;
   return {
@@ -305,120 +331,45 @@ export function describeCopyPlan(plan: CopyHookPlan): string[] {
   ];
 }
 
-/** Each file of the representations: already on the active site, or which site `bring()` would take it from. */
-async function plannedFiles(
-  context: HookContext,
-  representations: Representation[],
-  situation: Pick<Situation, "sites" | "activeRoots">,
-): Promise<PlannedFile[]> {
-  const { activeSite, remoteSite } = situation.sites;
-  const states = await context.services.context.store.getSiteStates(
-    context.data.project_name,
-    representations.map((r) => r.id),
-    [activeSite],
-  );
-  return representations.flatMap((representation) => {
-    const state = states.find((s) => s.representationId === representation.id);
-    return representation.files.map((file): PlannedFile => {
-      const here = state?.files.find((f) => f.fileId === file.id)?.status === SyncStatus.OK;
-      return {
+/** Each file of the representations, from the engine's plan: already on the active site, or the site `bring` would take it from. */
+function plannedFiles(plan: BringPlan, representations: Representation[]): PlannedFile[] {
+  return representations.flatMap((representation) =>
+    filesOf(plan, representation).map(
+      (file): PlannedFile => ({
         representation_id: representation.id,
-        path: fillRootless(file.path, situation.activeRoots),
+        path: file.path,
         size: file.size,
-        action: here ? "present" : "transfer",
-        from: here ? null : remoteSite,
-      };
-    });
-  });
+        action: file.action === "present" ? "present" : "transfer",
+        from: file.action === "present" ? null : (file.from ?? plan.remoteSite),
+      }),
+    ),
+  );
 }
 
 function transferBytes(files: PlannedFile[]): number {
   return files.reduce((sum, f) => sum + (f.action === "transfer" ? f.size : 0), 0);
 }
 
-/**
- * Asks the sync engine to bring representations to the active site now. The
- * engine is loaded only here: a launch whose workfile is already there never
- * pays for it.
- */
-async function bringNow(context: HookContext, representationIds: string[]): Promise<void> {
-  const { services, data } = context;
-  const [{ bring }, { SyncEngine }] = await Promise.all([
-    import("../lib/engine/bring.js"),
-    import("../lib/engine/engine.js"),
-  ]);
-  const { context: home, onEvent } = services;
-  const engine = new SyncEngine({
-    store: home.store,
-    settings: home.settings,
-    ownSite: home.siteId,
-    platform: home.platform,
-  });
-  if (onEvent) engine.on(onEvent);
-  await bring(engine, {
-    project: data.project_name,
-    representationIds,
-    ...(services.timeoutMs === undefined ? {} : { timeoutMs: services.timeoutMs }),
-    ...(services.signal ? { signal: services.signal } : {}),
-  });
-}
-
-function allOk(
-  representation: Representation,
-  files: Array<{ fileId: string; status: number }> | undefined,
-): boolean {
-  return representation.files.every((f) => files?.find((s) => s.fileId === f.id)?.status === SyncStatus.OK);
-}
-
-async function onSite(context: HookContext, representation: Representation, site: string): Promise<boolean> {
-  const [state] = await context.services.context.store.getSiteStates(
-    context.data.project_name,
-    [representation.id],
-    [site],
-  );
-  return allOk(representation, state?.files);
-}
-
-/** Representations of the versions the workfile version references that can be brought (or are already here). */
-async function linkedRepresentations(
+/** Representations of the versions the workfile version references (catalog reads only). */
+async function referencedRepresentations(
   context: HookContext,
   published: PublishedWorkfile,
-  activeSite: string,
-  remoteSite: string,
 ): Promise<Representation[]> {
   const { store } = context.services.context;
   const project = context.data.project_name;
   const links = await store.getVersionLinks(project, [published.version.id], ["reference"]);
   if (links.length === 0) return [];
-  const representations = await store.getRepresentations(project, {
-    versionIds: links.map((l) => l.inputVersionId),
-  });
-  const states = await store.getSiteStates(
-    project,
-    representations.map((r) => r.id),
-    [activeSite, remoteSite],
-  );
-  return representations.filter((representation) => {
-    const of = (site: string) =>
-      states.find((s) => s.representationId === representation.id && s.site === site)?.files;
-    if (allOk(representation, of(activeSite)) || allOk(representation, of(remoteSite))) return true;
-    context.services.logger.warn(
-      { representationId: representation.id, remoteSite },
-      "a referenced representation is not available on the remote site; not brought",
-    );
-    return false;
-  });
+  return store.getRepresentations(project, { versionIds: links.map((l) => l.inputVersionId) });
 }
 
 /** Resources restore: brings and copies the published workfile's resources missing from the work area. */
 async function restoreResources(context: HookContext, situation: Found): Promise<string[]> {
-  const { published, activeRoots, workArea, sites } = situation;
+  const { published, activeRoots, workArea } = situation;
   const planned = await plannedResources(published, activeRoots, workArea.dir);
   const missing = planned.filter((r) => r.action === "copy");
   if (missing.length === 0) return [];
-  if (!(await onSite(context, published.representation, sites.activeSite))) {
-    await bringNow(context, [published.representation.id]);
-  }
+  // The engine brings only what is not here, and asks nothing of a site when all of it is.
+  await context.services.engine.bring([published.representation.id]);
   await copyIntoWorkArea(missing);
   return missing.map((r) => r.target);
 }

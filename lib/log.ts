@@ -8,7 +8,7 @@
  */
 import { type Bindings, type ChildLoggerOptions, type Logger, pino } from "pino";
 import pretty from "pino-pretty";
-import { onSftpWarning } from "../providers/sftp/warnings.js";
+import { loggerCreated } from "./log-listeners.js";
 
 export type { Logger };
 
@@ -75,8 +75,8 @@ export function createLogger(
   logger.setBindings = function (this: Logger, bindings: Bindings) {
     setBindings.call(this, redactSecrets(bindings) as Bindings);
   };
-  // Weakened host key checking (trust on first use, or off) is said in the log, not hidden.
-  onSftpWarning((message) => logger.warn(message));
+  // Whoever assembled the program points lower layers' warnings at it (lib/cli/main.ts).
+  loggerCreated(logger);
   return logger;
 }
 

@@ -5,7 +5,9 @@
  */
 import { Command, CommanderError } from "commander";
 import { loadProviderModules } from "../../providers/modules.js";
+import { onSftpWarning } from "../../providers/sftp/warnings.js";
 import { InputError } from "../errors.js";
+import { onLoggerCreated } from "../log-listeners.js";
 import { registerHook } from "./commands/hook.js";
 import { registerInit } from "./commands/init.js";
 import { registerLaunch } from "./commands/launch.js";
@@ -44,7 +46,19 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Points the providers' warnings at the log of the command that runs: weakened
+ * host key checking (trust on first use, or off) is said there, not hidden.
+ */
+let wired = false;
+export function wireProviderWarnings(): void {
+  if (wired) return;
+  wired = true;
+  onLoggerCreated((logger) => onSftpWarning((message) => logger.warn(message)));
+}
+
 export async function main(argv: string[]): Promise<number> {
+  wireProviderWarnings();
   const program = buildProgram();
   try {
     await loadProviderModules();

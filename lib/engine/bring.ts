@@ -1,22 +1,24 @@
 /**
  * "Bring these representations to this site now, with the highest priority,
  * and tell me when they are there or why not": the engine's entry point for
- * the prelaunch hook. It queues the missing files on the active site, claims
- * and moves them through the same transfer path as the loop, and waits for
- * files another process (a running service) already claimed, woken by the
- * files arriving or by that process's claim expiring: no polling. It fails
- * when a file reaches retry_cnt, when the remote site does not have it, or at
- * the timeout, and leaves nothing partial behind.
+ * the prelaunch hook (`SyncEngine.bring`). It queues the missing files on the
+ * active site, claims and moves them through the same transfer path as the
+ * loop, and waits for files another process (a running service) already
+ * claimed, woken by the files arriving or by that process's claim expiring:
+ * no polling. It fails when a file reaches retry_cnt, when the remote site
+ * does not have it, or at the timeout, and leaves nothing partial behind.
+ * `planBring` (`SyncEngine.planBring`) answers what it would do, with reads
+ * only, from the same check.
  */
 import { type FSWatcher, mkdirSync, watch } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { type AnatomyRoots, fillRootless } from "../anatomy/roots.js";
 import { InputError, TransferError } from "../errors.js";
-import { resolveProjectSites } from "../settings/sites.js";
+import { type ProjectSites, resolveProjectSites } from "../settings/sites.js";
 import { SyncStatus, statusName } from "../store/status.js";
-import type { Representation, SiteState } from "../store/types.js";
-import type { SyncEngine } from "./engine.js";
+import type { Project, Representation, SiteState } from "../store/types.js";
+import type { EngineCore } from "./core.js";
 import { closePair, resolvePair, type SyncPair } from "./pair.js";
 import { releaseDeadOwners } from "./recover.js";
 import type { FileJob, FileOutcome } from "./types.js";
@@ -26,6 +28,11 @@ export const BRING_PRIORITY = 100;
 export interface BringRequest {
   project: string;
   representationIds: string[];
+  /**
+   * The project's sites on this machine, when the caller resolved them
+   * already (a launch does, once): used as they are, not resolved again.
+   */
+  sites?: ProjectSites;
   priority?: number;
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -45,29 +52,94 @@ export interface BringReport {
   files: BroughtFile[];
 }
 
-export async function bring(engine: SyncEngine, request: BringRequest): Promise<BringReport> {
-  const { store, settings, ownSite, platform } = engine.options;
+/** What `bring` would do with one file. */
+export interface PlannedFile {
+  representationId: string;
+  fileId: string;
+  /** The file's path on the active site. */
+  path: string;
+  size: number;
+  /**
+   * present: already on the active site; transfer: would be brought from the
+   * site `from`; unavailable: `bring` would fail on it (`reason` says why).
+   */
+  action: "present" | "transfer" | "unavailable";
+  from: string | null;
+  reason?: string;
+}
+
+export interface BringPlan {
+  activeSite: string;
+  remoteSite: string;
+  files: PlannedFile[];
+}
+
+/** What bring and planBring both read: the representations, the sites and each file's state. */
+interface Situation {
+  project: Project;
+  representations: Representation[];
+  sites: ProjectSites;
+  states: SiteState[];
+  need: Needed[];
+  pathOn: (rootless: string) => string;
+}
+
+async function situationOf(core: EngineCore, request: BringRequest): Promise<Situation> {
+  const { store, settings, ownSite, platform } = core;
   const project = await store.getProject(request.project);
   if (!project) throw new InputError(`unknown project "${request.project}"`);
   const representations = await store.getRepresentations(project.name, { ids: request.representationIds });
   const missing = request.representationIds.filter((id) => !representations.some((r) => r.id === id));
   if (missing.length)
     throw new InputError(`unknown representation(s) ${missing.join(", ")} in project "${project.name}"`);
-  const sites = resolveProjectSites(
-    settings.forProject(project.name),
-    project.anatomy.roots as AnatomyRoots,
-    ownSite,
-    platform,
-  );
+  const sites =
+    request.sites ??
+    resolveProjectSites(
+      settings.forProject(project.name),
+      project.anatomy.roots as AnatomyRoots,
+      ownSite,
+      platform,
+    );
   const active = sites.sites.get(sites.activeSite);
   if (!active) throw new InputError(`active site "${sites.activeSite}" is not configured`);
   const pathOn = (rootless: string) => fillRootless(rootless, active.roots);
-
   const states = await store.getSiteStates(project.name, request.representationIds, [
     sites.activeSite,
     sites.remoteSite,
   ]);
   const need = neededFiles(representations, states, sites.activeSite);
+  return { project, representations, sites, states, need, pathOn };
+}
+
+/**
+ * What `bring` would do, with reads only (no store write, no transfer, no
+ * provider opened, nothing created): each file of the representations is
+ * already on the active site, would be transferred from the remote site, or
+ * is unavailable (the remote site does not have it, or is the active site),
+ * in which case `bring` would fail.
+ */
+export async function planBring(core: EngineCore, request: BringRequest): Promise<BringPlan> {
+  const { representations, sites, states, need, pathOn } = await situationOf(core, request);
+  const files = representations.flatMap((representation) =>
+    representation.files.map((file): PlannedFile => {
+      const base = {
+        representationId: representation.id,
+        fileId: file.id,
+        path: pathOn(file.path),
+        size: file.size,
+      };
+      const needed = need.find((n) => n.representation.id === representation.id && n.fileId === file.id);
+      if (!needed) return { ...base, action: "present", from: null };
+      const why = unavailable(needed, states, sites);
+      if (why) return { ...base, action: "unavailable", from: null, reason: why };
+      return { ...base, action: "transfer", from: sites.remoteSite };
+    }),
+  );
+  return { activeSite: sites.activeSite, remoteSite: sites.remoteSite, files };
+}
+
+export async function bring(core: EngineCore, request: BringRequest): Promise<BringReport> {
+  const { project, representations, sites, states, need, pathOn } = await situationOf(core, request);
   const present: BroughtFile[] = representations.flatMap((r) =>
     r.files
       .filter((f) => !need.some((n) => n.representation.id === r.id && n.fileId === f.id))
@@ -84,15 +156,16 @@ export async function bring(engine: SyncEngine, request: BringRequest): Promise<
 
   const timeout = request.timeoutMs === undefined ? undefined : AbortSignal.timeout(request.timeoutMs);
   const signal = AbortSignal.any([request.signal, timeout].filter((s): s is AbortSignal => s !== undefined));
+  const { settings, ownSite, platform } = core;
   const resolved = await resolvePair(project, settings, ownSite, platform, { requireOwnActiveSite: false });
   if (!resolved.ok)
     throw new TransferError(`cannot bring files to "${sites.activeSite}": ${resolved.reason}`);
   const pair = resolved.pair;
   // A request killed earlier (kill -9) left claims nobody renews: take them back now, not at expiry.
-  await releaseDeadOwners(engine);
+  await releaseDeadOwners(core);
   try {
     const priority = request.priority ?? BRING_PRIORITY;
-    const brought = await moveAll(engine, pair, need, signal, priority, () =>
+    const brought = await moveAll(core, pair, need, signal, priority, () =>
       timeout?.aborted ? `timed out after ${(request.timeoutMs ?? 0) / 1000} s` : "stopped",
     );
     report.files.push(...brought);
@@ -119,8 +192,7 @@ function neededFiles(representations: Representation[], states: SiteState[], sit
 
 function checkRemoteHasThem(need: Needed[], states: SiteState[], remote: string): void {
   for (const item of need) {
-    const state = states.find((s) => s.representationId === item.representation.id && s.site === remote);
-    const status = state?.files.find((f) => f.fileId === item.fileId)?.status ?? SyncStatus.NA;
+    const status = remoteStatus(item, states, remote);
     if (status !== SyncStatus.OK) {
       throw new TransferError(
         `${item.name} of representation ${item.representation.id} is not available on the remote site "${remote}" (${statusName(status)})`,
@@ -129,8 +201,22 @@ function checkRemoteHasThem(need: Needed[], states: SiteState[], remote: string)
   }
 }
 
+function remoteStatus(item: Needed, states: SiteState[], remote: string): number {
+  const state = states.find((s) => s.representationId === item.representation.id && s.site === remote);
+  return state?.files.find((f) => f.fileId === item.fileId)?.status ?? SyncStatus.NA;
+}
+
+/** Why `bring` would fail on a file the active site lacks, or undefined when it can bring it. */
+function unavailable(item: Needed, states: SiteState[], sites: ProjectSites): string | undefined {
+  if (sites.activeSite === sites.remoteSite)
+    return `not on site "${sites.activeSite}", which is also the remote site`;
+  const status = remoteStatus(item, states, sites.remoteSite);
+  if (status === SyncStatus.OK) return undefined;
+  return `not available on the remote site "${sites.remoteSite}" (${statusName(status)})`;
+}
+
 async function moveAll(
-  engine: SyncEngine,
+  core: EngineCore,
   pair: SyncPair,
   need: Needed[],
   signal: AbortSignal,
@@ -139,7 +225,7 @@ async function moveAll(
 ): Promise<BroughtFile[]> {
   const done: BroughtFile[] = [];
   let pending = need.map((n) => jobFor(pair, n));
-  engine.emit({
+  core.emit({
     type: "project-start",
     project: pair.project.name,
     activeSite: pair.active.name,
@@ -152,9 +238,9 @@ async function moveAll(
       throw new TransferError(
         `${why()}: ${pending.length} file(s) did not arrive (first: ${pending[0]?.file.name})`,
       );
-    const { jobs, alreadyDone } = await engine.claim(pending);
+    const { jobs, alreadyDone } = await core.claim(pending);
     for (const job of alreadyDone) done.push(brought(job, "transferred-elsewhere"));
-    const outcomes = await engine.run(pair, jobs, signal, priority);
+    const outcomes = await core.run(pair, jobs, signal, priority);
     const failed = outcomes.filter((o) => o.status === "failed");
     if (failed.length > 0) {
       throw new TransferError((await Promise.all(failed.map((f) => describeFailure(pair, f)))).join("; "));
@@ -165,7 +251,7 @@ async function moveAll(
     let others = pending.filter((j) => !mine.has(j.file.id));
     if (others.length === 0) break;
     // Held by another process: wait for the files to land, or for its claims to lapse.
-    const arrived = await waitForOthers(engine, others, signal);
+    const arrived = await waitForOthers(core, others, signal);
     for (const job of others.filter((j) => arrived.ok.has(j.file.id)))
       done.push(brought(job, "transferred-elsewhere"));
     if (arrived.failed.length) {
@@ -222,10 +308,10 @@ function brought(job: FileJob, how: BroughtFile["how"]): BroughtFile {
  * OK: the engine only ever renames a complete, verified file into place, and
  * the rename is what woke us.
  */
-async function filesNowOk(engine: SyncEngine, jobs: FileJob[]) {
+async function filesNowOk(core: EngineCore, jobs: FileJob[]) {
   const first = jobs[0] as FileJob;
   const ids = [...new Set(jobs.map((j) => j.representationId))];
-  const states = await engine.options.store.getSiteStates(first.project, ids, [first.targetSite]);
+  const states = await core.store.getSiteStates(first.project, ids, [first.targetSite]);
   const ok = new Set<string>();
   const failed: Array<{ name: string; message: string }> = [];
   for (const job of jobs) {
@@ -246,16 +332,16 @@ async function filesNowOk(engine: SyncEngine, jobs: FileJob[]) {
  * aborts; then says which files are OK or FAILED now. The state is read once
  * after the watchers are set, so a file that landed just before is not missed.
  */
-async function waitForOthers(engine: SyncEngine, jobs: FileJob[], signal: AbortSignal) {
+async function waitForOthers(core: EngineCore, jobs: FileJob[], signal: AbortSignal) {
   const first = jobs[0] as FileJob;
   const claims = (
     await Promise.all(
       [...new Set(jobs.map((j) => j.representationId))].map((id) =>
-        engine.options.store.getClaims(first.project, id, first.targetSite),
+        core.store.getClaims(first.project, id, first.targetSite),
       ),
     )
   ).flat();
-  const expiry = Math.min(...claims.map((c) => c.expiresAt), Date.now() + engine.leaseMs);
+  const expiry = Math.min(...claims.map((c) => c.expiresAt), Date.now() + core.leaseMs);
   const names = new Set(jobs.map((j) => path.basename(j.localPath)));
   const watchers: FSWatcher[] = [];
   let wake = () => {};
@@ -271,10 +357,10 @@ async function waitForOthers(engine: SyncEngine, jobs: FileJob[], signal: AbortS
   const timer = setTimeout(wake, Math.max(0, expiry - Date.now()) + 50);
   signal.addEventListener("abort", wake, { once: true });
   try {
-    const now = await filesNowOk(engine, jobs);
+    const now = await filesNowOk(core, jobs);
     if (now.ok.size > 0 || now.failed.length > 0) return now;
     await woken;
-    return await filesNowOk(engine, jobs);
+    return await filesNowOk(core, jobs);
   } finally {
     clearTimeout(timer);
     signal.removeEventListener("abort", wake);

@@ -4,6 +4,15 @@
  * provider's batch limit), claims the files, and runs them through the one
  * transfer path. The engine knows no terminal and does not know who asks:
  * callers listen to its events.
+ *
+ * Its public API is what the CLI, the service, the launcher's hooks and tests
+ * use; nothing outside lib/engine reaches into its fields:
+ * - `runPass`: one pass over the projects;
+ * - `bring`: these representations on this site now (timeout, signal, events),
+ *   and `planBring`, what `bring` would do, with reads only;
+ * - `recover`: after a crash, release dead processes' claims and requeue
+ *   their files;
+ * - `on`: listen to its events; `owner`: the id its claims are taken under.
  */
 
 import { randomBytes } from "node:crypto";
@@ -16,8 +25,11 @@ import type { Settings } from "../settings/load.js";
 import { SyncStatus } from "../store/status.js";
 import type { FileState, Project, Store, WorkItem } from "../store/types.js";
 import { retryBaseMs } from "./backoff.js";
+import { type BringPlan, type BringReport, type BringRequest, bring, planBring } from "./bring.js";
+import type { ClaimResult, EngineCore } from "./core.js";
 import { closePair, openPair, type PairPlan, planPairs, type SyncPair } from "./pair.js";
 import { StateRecorder } from "./recorder.js";
+import { type RecoverOptions, type RecoverReport, recoverWith } from "./recover.js";
 import { runJobs } from "./runner.js";
 import {
   DEFAULT_LEASE_MS,
@@ -25,6 +37,7 @@ import {
   type EngineEvent,
   type EngineListener,
   type FileJob,
+  type FileOutcome,
   type PassReport,
   type ProjectReport,
 } from "./types.js";
@@ -58,25 +71,66 @@ export interface EngineOptions {
 }
 
 export class SyncEngine {
+  /** The id this engine's claims are taken under (host/pid/random): a service releases them when it stops. */
   readonly owner: string;
   private readonly listeners = new Set<EngineListener>();
   private readonly concurrency: number;
   private readonly baseMs: number;
-  readonly leaseMs: number;
+  private readonly leaseMs: number;
+  /** What bring.ts and recover.ts use of this engine. */
+  private readonly core: EngineCore;
 
-  constructor(readonly options: EngineOptions) {
+  constructor(private readonly options: EngineOptions) {
     this.owner = `${os.hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`;
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.baseMs = options.retryBaseMs ?? retryBaseMs();
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.core = {
+      store: options.store,
+      settings: options.settings,
+      ownSite: options.ownSite,
+      platform: options.platform,
+      leaseMs: this.leaseMs,
+      claim: (candidates) => this.claim(candidates),
+      run: (pair, jobs, signal, priority) => this.run(pair, jobs, signal, priority),
+      emit: (event) => this.emit(event),
+    };
   }
 
+  /** Calls `listener` with every event of this engine; returns what stops that. */
   on(listener: EngineListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  emit(event: EngineEvent): void {
+  /**
+   * Brings the representations to the active site now, with the highest
+   * priority (lib/engine/bring.ts), and says where each file is there. Throws
+   * a TransferError naming the file and why when one cannot come, and at the
+   * timeout or when the signal aborts; progress goes to the listeners.
+   */
+  bring(request: BringRequest): Promise<BringReport> {
+    return bring(this.core, request);
+  }
+
+  /**
+   * What `bring` would do with the same request, with reads only: no store
+   * write, no transfer, no provider opened, nothing on disk. A dry run uses it.
+   */
+  planBring(request: BringRequest): Promise<BringPlan> {
+    return planBring(this.core, request);
+  }
+
+  /**
+   * After a crash or a kill (lib/engine/recover.ts): releases the claims of
+   * dead processes on this host and puts their files left IN_PROGRESS back to
+   * QUEUED. A service runs it once at start; `bring` releases dead owners itself.
+   */
+  recover(options: RecoverOptions = {}): Promise<RecoverReport> {
+    return recoverWith(this.core, options);
+  }
+
+  private emit(event: EngineEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 
@@ -191,9 +245,7 @@ export class SyncEngine {
    * process finished since it was planned is already OK, and is dropped
    * (returned in `alreadyDone`) instead of being moved a second time.
    */
-  async claim(
-    candidates: FileJob[],
-  ): Promise<{ jobs: FileJob[]; alreadyDone: FileJob[]; claimedElsewhere: number }> {
+  private async claim(candidates: FileJob[]): Promise<ClaimResult> {
     const { store } = this.options;
     const seen = new Set<string>();
     const unique = candidates.filter((job) => {
@@ -243,7 +295,12 @@ export class SyncEngine {
   }
 
   /** Runs claimed jobs with a claim heartbeat, then releases the claims. */
-  async run(pair: SyncPair, jobs: FileJob[], signal: AbortSignal, priority?: number) {
+  private async run(
+    pair: SyncPair,
+    jobs: FileJob[],
+    signal: AbortSignal,
+    priority?: number,
+  ): Promise<FileOutcome[]> {
     if (jobs.length === 0) return [];
     const { store } = this.options;
     const heartbeat = setInterval(

@@ -3,6 +3,7 @@
  * will finish. A service starting up releases the claims of dead processes
  * on this host and puts files still marked IN_PROGRESS without a live claim
  * back to QUEUED (with the retries they had), so nothing is lost or stuck.
+ * Callers use `SyncEngine.recover`.
  */
 import os from "node:os";
 import type { AnatomyRoots } from "../anatomy/roots.js";
@@ -11,7 +12,7 @@ import { resolveProjectSites } from "../settings/sites.js";
 import { pages } from "../store/paging.js";
 import { SyncStatus } from "../store/status.js";
 import type { SiteState, SiteStateChange, Store } from "../store/types.js";
-import type { SyncEngine } from "./engine.js";
+import type { EngineCore } from "./core.js";
 
 /** A claim owner that was a process on this host which no longer runs. */
 export function deadLocalOwner(owner: string): boolean {
@@ -21,11 +22,23 @@ export function deadLocalOwner(owner: string): boolean {
 }
 
 /** Releases the claims of dead processes on this host, so their files can move now. */
-export async function releaseDeadOwners(engine: SyncEngine): Promise<number> {
-  const { store } = engine.options;
+export async function releaseDeadOwners(core: Pick<EngineCore, "store">): Promise<number> {
+  const { store } = core;
   const dead = (await store.getClaimOwners()).filter(deadLocalOwner);
   for (const owner of dead) await store.releaseClaims(owner);
   return dead.length;
+}
+
+export interface RecoverOptions {
+  /** State records read at a time (default: the store's page size). */
+  pageSize?: number;
+}
+
+export interface RecoverReport {
+  /** Dead processes whose claims were released. */
+  releasedOwners: number;
+  /** Files put back from IN_PROGRESS to QUEUED. */
+  requeued: number;
 }
 
 /**
@@ -35,12 +48,9 @@ export async function releaseDeadOwners(engine: SyncEngine): Promise<number> {
  * failed one hides under the representation's FAILED status. Records are
  * rewritten behind the walk's cursor, which keyset paging allows.
  */
-export async function recoverInterrupted(
-  engine: SyncEngine,
-  options: { pageSize?: number } = {},
-): Promise<{ releasedOwners: number; requeued: number }> {
-  const { store, settings, ownSite, platform } = engine.options;
-  const releasedOwners = await releaseDeadOwners(engine);
+export async function recoverWith(core: EngineCore, options: RecoverOptions = {}): Promise<RecoverReport> {
+  const { store, settings, ownSite, platform } = core;
+  const releasedOwners = await releaseDeadOwners(core);
   let requeued = 0;
   for (const project of await store.listProjects()) {
     let sites: ReturnType<typeof resolveProjectSites>;
@@ -103,4 +113,12 @@ async function requeueStuck(store: Store, project: string, states: SiteState[]):
   }
   if (changes.length === 0) return 0;
   return (await store.changeSiteStates(project, changes)).written;
+}
+
+/** The same as `engine.recover(options)`, for callers written before that method. */
+export function recoverInterrupted(
+  engine: { recover(options?: RecoverOptions): Promise<RecoverReport> },
+  options: RecoverOptions = {},
+): Promise<RecoverReport> {
+  return engine.recover(options);
 }

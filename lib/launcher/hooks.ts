@@ -1,23 +1,39 @@
 /**
- * Prelaunch hooks: the package's own plus every module in the folders listed
- * in `launcher.hook_dirs` (each export that is a hook object counts), kept
- * when they apply to the app group, host, platform and launch type, and run
- * in `order`. A hook that throws stops the launch with its message. On a dry
- * run only the hooks that declare `dryRun: true` are called (hooks/hook.ts).
+ * Prelaunch hooks: the registered ones (the package's own, which the CLI and
+ * lib/index.ts register as a studio would, with `registerPrelaunchHook`) plus
+ * every module in the folders listed in `launcher.hook_dirs` (each export
+ * that is a hook object counts), kept when they apply to the app group, host,
+ * platform and launch type, and run in `order`. A hook that throws stops the
+ * launch with its message. On a dry run only the hooks that declare
+ * `dryRun: true` are called (./hook.ts).
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { copyLastPublishedWorkfileHook } from "../../hooks/copy-last-published-workfile.js";
-import { type HookContext, isPrelaunchHook, type LaunchType, type PrelaunchHook } from "../../hooks/hook.js";
 import type { Platform } from "../anatomy/roots.js";
 import { exitCodeOf, HookError, SettingsError } from "../errors.js";
 import { expandEnv } from "../settings/env.js";
+import { type HookContext, isPrelaunchHook, type LaunchType, type PrelaunchHook } from "./hook.js";
 
-export const BUILTIN_HOOKS: readonly PrelaunchHook[] = [copyLastPublishedWorkfileHook];
+const registered: PrelaunchHook[] = [];
+
+/**
+ * Adds a hook every launch of this process considers, before those found in
+ * `launcher.hook_dirs`; a hook registered twice (by name) counts once.
+ */
+export function registerPrelaunchHook(hook: PrelaunchHook): void {
+  const index = registered.findIndex((h) => h.name === hook.name);
+  if (index >= 0) registered[index] = hook;
+  else registered.push(hook);
+}
+
+/** The registered hooks, in the order they were registered. */
+export function registeredPrelaunchHooks(): readonly PrelaunchHook[] {
+  return [...registered];
+}
 
 export async function discoverHooks(hookDirs: readonly string[]): Promise<PrelaunchHook[]> {
-  const hooks = [...BUILTIN_HOOKS];
+  const hooks = [...registered];
   for (const [index, raw] of hookDirs.entries()) {
     const dir = path.resolve(expandEnv(raw, `launcher.hook_dirs[${index}]`));
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {

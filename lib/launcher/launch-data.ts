@@ -7,12 +7,13 @@
 import { constants, type Stats } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import path from "node:path";
-import type { LaunchData } from "../../hooks/hook.js";
 import type { AnatomyRoots } from "../anatomy/roots.js";
 import { type Context, projectSites, requireProject } from "../context.js";
 import { InputError } from "../errors.js";
 import { workfileExtensions } from "../hosts.js";
 import type { ProjectSettings } from "../settings/schema.js";
+import type { ProjectSites } from "../settings/sites.js";
+import type { LaunchData } from "./hook.js";
 import { lastWorkfilePath, type WorkArea, workAreaFor } from "./workfiles.js";
 
 export interface LaunchRequest {
@@ -37,6 +38,8 @@ export interface Launch {
   data: LaunchData;
   app: Application;
   workArea: WorkArea;
+  /** The project's sites on this workstation, resolved once for the launch and passed to its hooks. */
+  sites: ProjectSites;
 }
 
 export async function buildLaunch(context: Context, request: LaunchRequest): Promise<Launch> {
@@ -86,7 +89,7 @@ export async function buildLaunch(context: Context, request: LaunchRequest): Pro
     AYON_WORKDIR: workArea.dir,
     ...app.environment,
   };
-  return { data: launchData, app, workArea };
+  return { data: launchData, app, workArea, sites };
 }
 
 function application(

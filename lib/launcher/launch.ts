@@ -8,18 +8,19 @@
  */
 import { existsSync } from "node:fs";
 import { execa } from "execa";
-import type { HookServices, LaunchData, LaunchType } from "../../hooks/hook.js";
 import type { Context } from "../context.js";
 import { LaunchError } from "../errors.js";
+import type { LaunchData, LaunchType } from "./hook.js";
 import { applicableHooks, discoverHooks, type HookRun, runHooks } from "./hooks.js";
 import { buildLaunch, findExecutable, type LaunchRequest } from "./launch-data.js";
+import { hookServices, type LaunchServices } from "./services.js";
 
 export interface LaunchOptions {
   dryRun?: boolean;
   /** Arguments after `--`, passed to the application before the workfile. */
   extraArgs?: string[];
   launchType?: LaunchType;
-  services: Omit<HookServices, "context">;
+  services: LaunchServices;
 }
 
 export interface LaunchResult {
@@ -35,7 +36,7 @@ export async function launch(
   request: LaunchRequest,
   options: LaunchOptions,
 ): Promise<LaunchResult> {
-  const { data, app } = await buildLaunch(context, request);
+  const { data, app, sites } = await buildLaunch(context, request);
   // Before any hook: a hook may transfer gigabytes, wasted if the application cannot start.
   const executable = await findExecutable(app, context.platform, context.settings.file, {
     ...process.env,
@@ -54,7 +55,7 @@ export async function launch(
     ...(options.dryRun ? { dryRun: true } : {}),
     launchType: options.launchType ?? "local",
     platform: context.platform,
-    services: { ...options.services, context },
+    services: hookServices(context, { project: data.project_name, sites }, options.services),
   });
   // On a dry run a workfile a hook moved last_workfile_path to is only planned, not written yet.
   const willExist =

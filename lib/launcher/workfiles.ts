@@ -6,12 +6,12 @@
  */
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import type { LaunchData } from "../../hooks/hook.js";
 import { templateDataForTask } from "../anatomy/data.js";
 import type { Anatomy } from "../anatomy/defaults.js";
 import { resolveAnatomyTemplate, type TemplateData } from "../anatomy/template.js";
 import { filterProfiles } from "../settings/profiles.js";
 import type { ProjectSettings } from "../settings/schema.js";
+import type { LaunchData } from "./hook.js";
 
 export interface WorkArea {
   /** The work folder of the task on this machine. */

@@ -1,7 +1,8 @@
 /**
  * Where the sftp provider reports weakened host key checking (trust on first
- * use, or off). The CLI points it at its logger; it lives apart from the
- * provider so the logger does not load the provider.
+ * use, or off): a small registry in the provider layer. The logger knows no
+ * provider; the CLI (lib/cli/main.ts) points this at the command's logger.
+ * Apart from the provider so that wiring it does not load ssh2.
  */
 export type SftpWarning = (message: string) => void;
 

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { recoverInterrupted } from "../../lib/engine/recover.js";
 import { SyncStatus } from "../../lib/store/status.js";
 import { registerProvider } from "../../providers/registry.js";
 import { createSlowDriveFactory } from "../fixtures/providers/slow-drive-impl.mjs";
@@ -131,7 +130,7 @@ describe("engine work queue", () => {
       60_000,
     );
     const { engine } = await studio.engine();
-    expect(await recoverInterrupted(engine)).toEqual({ releasedOwners: 1, requeued: 1 });
+    expect(await engine.recover()).toEqual({ releasedOwners: 1, requeued: 1 });
     const [state] = await context.store.getSiteStates("Proj", [representationId], ["artist1"]);
     expect(state?.files[0]).toMatchObject({ status: SyncStatus.QUEUED, retries: 1 });
     expect((await engine.runPass()).projects[0]?.outcomes.map((o) => o.status)).toEqual(["ok"]);

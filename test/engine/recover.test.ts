@@ -1,6 +1,5 @@
 import os from "node:os";
 import { describe, expect, it } from "vitest";
-import { recoverInterrupted } from "../../lib/engine/recover.js";
 import { newId } from "../../lib/store/ids.js";
 import { SyncStatus } from "../../lib/store/status.js";
 import type { FileStateUpdate, Store } from "../../lib/store/types.js";
@@ -79,7 +78,7 @@ describe("start-up recovery", () => {
     );
 
     const { engine } = await studio.engine();
-    expect(await recoverInterrupted(engine, { pageSize: 4 })).toEqual({ releasedOwners: 1, requeued: 12 });
+    expect(await engine.recover({ pageSize: 4 })).toEqual({ releasedOwners: 1, requeued: 12 });
 
     const statuses = async (id: string, site: string) =>
       (await store.getSiteStates("Proj", [id], [site]))[0]?.files.map((f) => [f.status, f.retries]);
@@ -96,7 +95,7 @@ describe("start-up recovery", () => {
     expect(await statuses(live.representationId, "artist1")).toEqual([[IN_PROGRESS, 1]]);
     expect(await statuses(other.representationId, "backup")).toEqual([[IN_PROGRESS, 1]]);
     // Nothing is left to do on a second start.
-    expect(await recoverInterrupted(engine, { pageSize: 4 })).toEqual({ releasedOwners: 0, requeued: 0 });
+    expect(await engine.recover({ pageSize: 4 })).toEqual({ releasedOwners: 0, requeued: 0 });
     await studio.closeAll();
   });
 });

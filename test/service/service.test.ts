@@ -3,7 +3,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { fillRootless } from "../../lib/anatomy/roots.js";
-import { bring } from "../../lib/engine/bring.js";
 import { parseTempName } from "../../lib/fs/temp-names.js";
 import { SyncStatus } from "../../lib/store/status.js";
 import { registerProvider } from "../../providers/registry.js";
@@ -120,7 +119,7 @@ describe("sitesync syncservice", () => {
     engine.on((event) => {
       if (event.type === "project-start") running.child.kill("SIGCONT");
     });
-    const report = await bring(engine, {
+    const report = await engine.bring({
       project: "Proj",
       representationIds: [representationId],
       timeoutMs: 20_000,

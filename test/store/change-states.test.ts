@@ -10,7 +10,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fillRootless } from "../../lib/anatomy/roots.js";
 import { SyncEngine } from "../../lib/engine/engine.js";
 import { StateRecorder } from "../../lib/engine/recorder.js";
-import { recoverInterrupted } from "../../lib/engine/recover.js";
 import type { FileJob } from "../../lib/engine/types.js";
 import { resolveProjectSites } from "../../lib/settings/sites.js";
 import { SyncStatus } from "../../lib/store/status.js";
@@ -118,7 +117,7 @@ describe("recovery", () => {
       "res/a.png": "A",
       "res/b.png": "B",
     });
-    const { engine, context } = await studio.engine();
+    const { context } = await studio.engine();
     const files =
       (await context.store.getRepresentations("Proj", { ids: [representationId] }))[0]?.files ?? [];
     const [held, stuck, settled] = files.map((f) => f.id) as [string, string, string];
@@ -139,7 +138,14 @@ describe("recovery", () => {
         return states;
       },
     };
-    const result = await recoverInterrupted(new SyncEngine({ ...engine.options, store }));
+    const engine = new SyncEngine({
+      store,
+      settings: context.settings,
+      ownSite: studio.siteId,
+      platform: context.platform,
+      retryBaseMs: 5,
+    });
+    const result = await engine.recover();
     expect(result.requeued).toBe(1);
     const [state] = await context.store.getSiteStates("Proj", [representationId], ["artist1"]);
     const by = new Map(state?.files.map((f) => [f.fileId, f.status]));

@@ -41,14 +41,20 @@ export function registerHook(program: Command): void {
     if (!HOOKS.includes(name))
       throw new InputError(`hook run: unknown hook "${name}" (known: ${HOOKS.join(", ")})`);
     await withContext(options, async (context) => {
-      const [{ copyLastPublishedWorkfile }, { buildLaunch }, { createLogger }, { progressRenderer }] =
-        await Promise.all([
-          import("../../../hooks/copy-last-published-workfile.js"),
-          import("../../launcher/launch-data.js"),
-          import("../../log.js"),
-          import("../progress.js"),
-        ]);
-      const { data } = await buildLaunch(context, {
+      const [
+        { copyLastPublishedWorkfile },
+        { buildLaunch },
+        { hookServices },
+        { createLogger },
+        { progressRenderer },
+      ] = await Promise.all([
+        import("../../../hooks/copy-last-published-workfile.js"),
+        import("../../launcher/launch-data.js"),
+        import("../../launcher/services.js"),
+        import("../../log.js"),
+        import("../progress.js"),
+      ]);
+      const { data, sites } = await buildLaunch(context, {
         project: options.project,
         folderPath: options.folder,
         task: options.task,
@@ -63,13 +69,16 @@ export function registerHook(program: Command): void {
           data,
           launchType: "local",
           platform: context.platform,
-          services: {
+          services: hookServices(
             context,
-            logger,
-            onEvent: progress.onEvent,
-            signal: stopSignal(logger),
-            ...(options.timeout === undefined ? {} : { timeoutMs: options.timeout * 1000 }),
-          },
+            { project: data.project_name, sites },
+            {
+              logger,
+              onEvent: progress.onEvent,
+              signal: stopSignal(logger),
+              ...(options.timeout === undefined ? {} : { timeoutMs: options.timeout * 1000 }),
+            },
+          ),
         });
         progress.stop();
         printResult(options, result, () =>

@@ -30,11 +30,16 @@ export function registerLaunch(program: Command): void {
       .argument("[args...]", "arguments for the application (after --)"),
   ).action(async (args: string[], options: LaunchOptions) => {
     await withContext(options, async (context) => {
-      const [{ launch }, { createLogger }, { progressRenderer }] = await Promise.all([
-        import("../../launcher/launch.js"),
-        import("../../log.js"),
-        import("../progress.js"),
-      ]);
+      const [{ launch }, { registerPrelaunchHook }, copyHook, { createLogger }, { progressRenderer }] =
+        await Promise.all([
+          import("../../launcher/launch.js"),
+          import("../../launcher/hooks.js"),
+          import("../../../hooks/copy-last-published-workfile.js"),
+          import("../../log.js"),
+          import("../progress.js"),
+        ]);
+      // The package's own hook, registered here where the CLI is assembled, as a studio's hook would be.
+      registerPrelaunchHook(copyHook.copyLastPublishedWorkfileHook);
       const logger = createLogger({ verbose: options.verbose ?? false, format: options.logFormat });
       const progress = progressRenderer(!options.json);
       const result = await launch(
@@ -47,9 +52,7 @@ export function registerLaunch(program: Command): void {
         },
       ).finally(() => progress.stop());
       if (options.dryRun) {
-        const { describeCopyPlan, copyLastPublishedWorkfileHook } = await import(
-          "../../../hooks/copy-last-published-workfile.js"
-        );
+        const { describeCopyPlan, copyLastPublishedWorkfileHook } = copyHook;
         const { project_settings: _settings, anatomy: _anatomy, ...data } = result.data;
         const hookLines = result.hooks.flatMap((run) => {
           if ("skipped" in run) return [`hook ${run.name}: ${run.skipped}`];

@@ -4,7 +4,9 @@
  * platforms and launch types it applies to (empty: all) and `execute`, which
  * reads and changes the launch data before the application starts. A studio
  * adds its own hooks by putting modules that export such objects in a folder
- * listed in `launcher.hook_dirs`.
+ * listed in `launcher.hook_dirs`. The package's own hook (hooks/) is one of
+ * them, registered where the package is assembled (the CLI, lib/index.ts):
+ * the launcher does not know it.
  *
  * Dry runs (README "The launcher"): `launch --dry-run` must change nothing
  * anywhere, and the launcher cannot tell what a hook would touch. So a hook
@@ -12,13 +14,15 @@
  * only read, returning its plan. A hook that does not opt in is not called on
  * a dry run at all, only listed.
  */
-import type { Anatomy } from "../lib/anatomy/defaults.js";
-import type { Platform } from "../lib/anatomy/roots.js";
-import type { Context } from "../lib/context.js";
-import type { EngineListener } from "../lib/engine/types.js";
-import type { Logger } from "../lib/log.js";
-import type { ProjectSettings } from "../lib/settings/schema.js";
-import type { Folder, Task } from "../lib/store/types.js";
+import type { Anatomy } from "../anatomy/defaults.js";
+import type { Platform } from "../anatomy/roots.js";
+import type { Context } from "../context.js";
+import type { BringPlan, BringReport } from "../engine/bring.js";
+import type { EngineListener } from "../engine/types.js";
+import type { Logger } from "../log.js";
+import type { ProjectSettings } from "../settings/schema.js";
+import type { ProjectSites } from "../settings/sites.js";
+import type { Folder, Task } from "../store/types.js";
 
 /** AYON's launch data keys; hooks may add their own. */
 export interface LaunchData {
@@ -47,10 +51,29 @@ export interface LaunchData {
 
 export type LaunchType = "local" | "farm-publish" | "remote";
 
-/** What a hook gets besides the launch data: the open home, and how to report progress. */
+/**
+ * What a hook may ask of the sync engine (lib/engine), for the launch's
+ * project, on the launch's active site. The launcher builds it (see
+ * `hookServices`); the engine is loaded only when a hook first asks.
+ */
+export interface HookEngine {
+  /**
+   * Brings the representations to the active site now, with the launch's
+   * timeout, signal and progress events; returns each file's path there.
+   * Throws a TransferError naming the file and why when one cannot come.
+   */
+  bring(representationIds: string[]): Promise<BringReport>;
+  /** What `bring` would do, with reads only: each file present, to transfer, or unavailable. */
+  planBring(representationIds: string[]): Promise<BringPlan>;
+}
+
+/** What a hook gets besides the launch data: the open home, the sites, the engine, and how to report progress. */
 export interface HookServices {
   context: Context;
   logger: Logger;
+  /** The project's sites on this workstation, resolved once for the launch. */
+  sites: ProjectSites;
+  engine: HookEngine;
   onEvent?: EngineListener;
   /** For hooks that wait on transfers. */
   timeoutMs?: number;
