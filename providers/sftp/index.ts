@@ -330,6 +330,10 @@ class SftpProvider implements SiteProvider {
           if (typeof (error as { code?: unknown }).code !== "number") throw error;
           this.warnTimesRefused(error);
         });
+      }).catch(async (error: unknown) => {
+        // fastPut writes at the path it is given: a stopped or failed upload leaves no partial file.
+        await this.remove(remote).catch(() => undefined);
+        throw error;
       }),
     ]);
     return hash ? { hash } : {};
@@ -340,7 +344,13 @@ class SftpProvider implements SiteProvider {
     // The file is created with `wx`: an existing one is refused unless overwrite is asked for.
     if (options.overwrite) await unlink(local).catch(() => undefined);
     let result: TransferResult = {};
-    await this.transfer(`downloading ${remote} to ${local}`, options, async (client, step) => {
+    // A file already there is refused (`wx`) and is not ours to remove; any other file at `local`
+    // after a failure or an abort is this download's partial copy.
+    const existed = await stat(local).then(
+      () => true,
+      () => false,
+    );
+    const downloading = this.transfer(`downloading ${remote} to ${local}`, options, async (client, step) => {
       const session = sessions.get(client);
       if (!session) throw lostConnection();
       const got = await pipelinedGet(session, remote, local, {
@@ -358,6 +368,10 @@ class SftpProvider implements SiteProvider {
         throw new ProviderError(`${remote} is missing on site ${this.siteName}`, false, { cause: error });
       });
       result = { size: got.size, ...(got.hash ? { hash: got.hash } : {}) };
+    });
+    await downloading.catch(async (error: unknown) => {
+      if (!existed) await unlink(local).catch(() => undefined);
+      throw error;
     });
     return result;
   }
@@ -382,10 +396,21 @@ class SftpProvider implements SiteProvider {
     ) => Promise<unknown>,
   ): Promise<void> {
     await this.run(doing, async (client) => {
-      const onAbort = () => void client.end().catch(() => undefined);
+      // Ending the connection stops the bytes, but ssh2-sftp-client's fastPut never settles once
+      // end() was called: the abort itself settles the transfer instead of waiting on it.
+      let onAbort = () => {};
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => {
+          void client.end().catch(() => undefined);
+          reject(options.signal?.reason);
+        };
+      });
+      aborted.catch(() => undefined);
       options.signal?.addEventListener("abort", onAbort, { once: true });
       try {
-        await work(client, (done, _chunk, total) => options.onProgress?.(done, total));
+        const working = work(client, (done, _chunk, total) => options.onProgress?.(done, total));
+        working.catch(() => undefined);
+        await Promise.race([working, aborted]);
       } catch (error) {
         if (options.signal?.aborted)
           throw Object.assign(new Error("aborted"), { code: "ERR_NOT_CONNECTED", cause: error });
