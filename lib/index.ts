@@ -36,7 +36,7 @@ export {
 export * from "./anatomy/index.js";
 export { type Context, openContext } from "./context.js";
 export type { BringPlan, BringReport, BringRequest, BroughtFile, PlannedFile } from "./engine/bring.js";
-export { type EngineOptions, SyncEngine } from "./engine/engine.js";
+export { bring, type EngineOptions, SyncEngine } from "./engine/engine.js";
 export type { RecoverOptions, RecoverReport } from "./engine/recover.js";
 export type { EngineEvent, EngineListener, FileJob, FileOutcome, PassReport } from "./engine/types.js";
 export * from "./errors.js";

@@ -25,7 +25,13 @@ import type { Settings } from "../settings/load.js";
 import { SyncStatus } from "../store/status.js";
 import type { FileState, Project, Store, WorkItem } from "../store/types.js";
 import { retryBaseMs } from "./backoff.js";
-import { type BringPlan, type BringReport, type BringRequest, bring, planBring } from "./bring.js";
+import {
+  type BringPlan,
+  type BringReport,
+  type BringRequest,
+  bring as bringWith,
+  planBring,
+} from "./bring.js";
 import type { ClaimResult, EngineCore } from "./core.js";
 import { closePair, openPair, type PairPlan, planPairs, type SyncPair } from "./pair.js";
 import { StateRecorder } from "./recorder.js";
@@ -110,7 +116,7 @@ export class SyncEngine {
    * timeout or when the signal aborts; progress goes to the listeners.
    */
   bring(request: BringRequest): Promise<BringReport> {
-    return bring(this.core, request);
+    return bringWith(this.core, request);
   }
 
   /**
@@ -326,6 +332,11 @@ export class SyncEngine {
       await store.releaseClaims(this.owner).catch(() => undefined);
     }
   }
+}
+
+/** `engine.bring(request)`: the package entry's `bring` (docs/contract.md "Package entry"). */
+export function bring(engine: SyncEngine, request: BringRequest): Promise<BringReport> {
+  return engine.bring(request);
 }
 
 function skipped(project: string, reason: string, problem: boolean): ProjectReport {
