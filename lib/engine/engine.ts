@@ -1,5 +1,5 @@
 /**
- * The sync engine (DOMAIN.md "The engine loop"). A pass plans each enabled,
+ * The sync engine (docs/domain.md "The engine loop"). A pass plans each enabled,
  * unpaused project (uploads first, then downloads, up to the remote
  * provider's batch limit), claims the files, and runs them through the one
  * transfer path. The engine knows no terminal and does not know who asks:

@@ -1,5 +1,5 @@
 /**
- * The prelaunch hook interface (CONTRACT.md "Hook interface"). A hook is an
+ * The prelaunch hook interface (docs/contract.md "Hook data"). A hook is an
  * object with a name, an order (lower runs first), the app groups, hosts,
  * platforms and launch types it applies to (empty: all) and `execute`, which
  * reads and changes the launch data before the application starts. A studio

@@ -1,8 +1,8 @@
 /**
- * The launch data of CONTRACT.md, built from the catalog and settings: the
- * folder and task entities, the application (host name, executable,
- * arguments and environment for this platform), the anatomy and the work
- * area on the active site, and `last_workfile_path`.
+ * The launch data (docs/contract.md "Hook data"), built from the catalog and
+ * settings: the folder and task entities, the application (host name,
+ * executable, arguments and environment for this platform), the anatomy and
+ * the work area on the active site, and `last_workfile_path`.
  */
 import { constants, type Stats } from "node:fs";
 import { access, stat } from "node:fs/promises";
