@@ -132,6 +132,7 @@ export async function pathExists(p: string): Promise<boolean> {
     () => false,
   );
 }
+
 /** link() errors meaning "this file system has no hard links" (FAT/exFAT, some SMB shares). */
 const NO_HARDLINK_CODES = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"]);
 

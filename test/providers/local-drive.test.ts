@@ -222,7 +222,7 @@ describe("local_drive file operations", () => {
 });
 
 describe("local_drive site", () => {
-  it("declares the upstream batch limit, atomic writes and sha256", () => {
+  it("declares the upstream batch limit and sha256", () => {
     expect(drive.kind).toBe("local_drive");
     expect(drive.capabilities).toEqual({ hashes: ["sha256"] });
     expect(localDriveFactory.batchLimit).toBe(50);
