@@ -157,7 +157,10 @@ export async function bring(core: EngineCore, request: BringRequest): Promise<Br
   const timeout = request.timeoutMs === undefined ? undefined : AbortSignal.timeout(request.timeoutMs);
   const signal = AbortSignal.any([request.signal, timeout].filter((s): s is AbortSignal => s !== undefined));
   const { settings, ownSite, platform } = core;
-  const resolved = await resolvePair(project, settings, ownSite, platform, { requireOwnActiveSite: false });
+  const resolved = await resolvePair(project, settings, ownSite, platform, {
+    requireOwnActiveSite: false,
+    sites,
+  });
   if (!resolved.ok)
     throw new TransferError(`cannot bring files to "${sites.activeSite}": ${resolved.reason}`);
   const pair = resolved.pair;

@@ -40,6 +40,13 @@ export interface PairPlan {
 
 export type PlanResult = { ok: true; plan: PairPlan } | { ok: false; reason: string; problem: boolean };
 
+export interface PairOptions {
+  /** Default true: the loop only moves files for its own site; an on-demand request fills any. */
+  requireOwnActiveSite?: boolean;
+  /** The project's sites, when the caller resolved them already (a launch does, once). */
+  sites?: ProjectSites;
+}
+
 /**
  * Which pairs a project gives this process, from settings alone (no provider
  * is opened): the reasons not to sync that need no connection are decided here.
@@ -49,16 +56,18 @@ export function planPairs(
   settings: Settings,
   ownSite: string,
   platform: Platform,
-  options: { requireOwnActiveSite?: boolean; alwaysAccessible?: boolean } = {},
+  options: PairOptions & { alwaysAccessible?: boolean } = {},
 ): PlanResult {
   let sites: ProjectSites;
   try {
-    sites = resolveProjectSites(
-      settings.forProject(project.name),
-      project.anatomy.roots as AnatomyRoots,
-      ownSite,
-      platform,
-    );
+    sites =
+      options.sites ??
+      resolveProjectSites(
+        settings.forProject(project.name),
+        project.anatomy.roots as AnatomyRoots,
+        ownSite,
+        platform,
+      );
   } catch (error) {
     return { ok: false, reason: messageOf(error), problem: true };
   }
@@ -100,7 +109,7 @@ export async function resolvePair(
   settings: Settings,
   ownSite: string,
   platform: Platform,
-  options: { requireOwnActiveSite?: boolean } = {},
+  options: PairOptions = {},
 ): Promise<PairResult> {
   const planned = planPairs(project, settings, ownSite, platform, options);
   if (!planned.ok) return planned;
