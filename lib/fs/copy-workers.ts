@@ -17,9 +17,15 @@ export type BatchErrors = (JobError | null)[];
 /**
  * Workers spend much of their time waiting on the disk (creating files, and
  * fsync when the caller does not flush in a batch), not on a core, so there
- * are more of them than cores: their waits overlap.
+ * are more of them than cores: their waits overlap. Four, not eight: each
+ * costs about 9 MiB once started (its own V8 heap and Node environment), and
+ * since downloads are flushed per representation eight were no faster than
+ * four on a 2-core machine (bench/sync-pass.ts at 10,000 and 40,000 files,
+ * on disk and on tmpfs; 3,000 fsynced copies), while four kept a
+ * 10,000-file pass 43 MiB lower (bench/memory.ts). rclone moves 4 files at
+ * once by default too.
  */
-const WORKERS = 8;
+const WORKERS = 4;
 
 const pool = new WorkerPool(new URL("./workers/copy-worker.mjs", import.meta.url), "copy worker", WORKERS);
 
