@@ -9,52 +9,43 @@
  *
  *   node dist-bench/bench/planning.js [--sizes 10000,100000] [--calls 200] [--publish-sample 2000]
  *                                     [--queued-percent 1] [--keep] [--smoke]
+ *
+ * docs/benchmarks/README.md, "planning", has the method and the results.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import { openContext, STORE_FILE } from "../lib/context.js";
 import { jobsFor } from "../lib/engine/engine.js";
 import { closePair, resolvePair } from "../lib/engine/pair.js";
 import { newId } from "../lib/store/ids.js";
 import { SyncStatus } from "../lib/store/status.js";
-import {
-  flushDisk,
-  median,
-  openStudio,
-  PROJECT,
-  percentile,
-  registerTree,
-  removeDir,
-  SITE_ID,
-  type SourceFile,
-  table,
-  tempDir,
-} from "./studio.js";
+import { benchArgs } from "./lib/args.js";
+import { flushDisk } from "./lib/proc.js";
+import { median, percentile, secondsSince, table } from "./lib/runs.js";
+import { withTempDir } from "./lib/tmp.js";
+import { openStudio, PROJECT, registerTree, SITE_ID, type SourceFile } from "./studio.js";
 
 const FILES = 10;
 const VERSIONS_PER_PRODUCT = 100;
 const LIMIT = 50; // local_drive's batch limit
 
-const { values: args } = parseArgs({
+const args = benchArgs({
+  sizes: "10000,100000",
+  smoke: { sizes: [1000] },
   options: {
-    sizes: { type: "string", default: "10000,100000" },
-    calls: { type: "string", default: "200" },
-    "publish-sample": { type: "string", default: "2000" },
-    "queued-percent": { type: "string", default: "1" },
-    smoke: { type: "boolean", default: false },
-    keep: { type: "boolean", default: false },
+    calls: { type: "string" },
+    "publish-sample": { type: "string" },
+    "queued-percent": { type: "string" },
     measure: { type: "string" },
   },
 });
-const smoke = args.smoke ?? false;
-const calls = smoke ? 20 : Number(args.calls);
+const calls = args.smoke ? 20 : args.num("calls", 200);
 /** Every n-th representation is QUEUED on the local site (1% by default). */
-const queuedEvery = Math.round(100 / Number(args["queued-percent"]));
+const queuedEvery = Math.round(100 / args.num("queued-percent", 1));
 
 interface Measured {
   p50: number;
@@ -169,8 +160,7 @@ function randomHex(): string {
 
 /** Publishes per second through store.registerPublish (10 files each, studio OK / local QUEUED). */
 async function registerPublishRate(sample: number): Promise<number> {
-  const dir = tempDir("bench-publish");
-  try {
+  return withTempDir("bench-publish", false, async (dir) => {
     const context = await openStudio(path.join(dir, "home"), "/nonexistent/studio", "/nonexistent/local");
     const tree: SourceFile[][] = Array.from({ length: sample }, (_, r) =>
       Array.from({ length: FILES }, (_, f) => ({
@@ -182,26 +172,22 @@ async function registerPublishRate(sample: number): Promise<number> {
     );
     const start = performance.now();
     await registerTree(context, tree);
-    const rate = sample / ((performance.now() - start) / 1000);
+    const rate = sample / secondsSince(start);
     await context.store.close();
     return rate;
-  } finally {
-    removeDir(dir);
-  }
+  });
 }
 
 async function main(): Promise<void> {
-  const sizes = smoke ? [1000] : (args.sizes ?? "").split(",").map(Number);
-  const sample = smoke ? 100 : Number(args["publish-sample"]);
+  const sample = args.smoke ? 100 : args.num("publish-sample", 2000);
   const rate = await registerPublishRate(sample);
   console.log(
     `registerPublish: ${rate.toFixed(0)} publishes/s (${sample} x ${FILES} files), ` +
       `so 100k representations would take ${(100_000 / rate).toFixed(0)} s; bulk SQL insert used instead`,
   );
   const rows: Array<Array<string | number>> = [];
-  for (const size of sizes) {
-    const dir = tempDir("bench-plan");
-    try {
+  for (const size of args.sizes) {
+    await withTempDir("bench-plan", args.keep, async (dir) => {
       const home = path.join(dir, "home");
       const context = await openStudio(home, path.join(dir, "studio"), path.join(dir, "local"));
       const folder = await context.store.getFolderByPath(PROJECT, "/assets/characters/hero");
@@ -210,7 +196,7 @@ async function main(): Promise<void> {
       if (!folder || !task) throw new Error("bench project has no folder/task");
       const start = performance.now();
       bulkInsert(path.join(home, STORE_FILE), size, folder.id, task.id);
-      const built = (performance.now() - start) / 1000;
+      const built = secondsSince(start);
       flushDisk(); // the measurement should not share the disk with the writeback of the new store
       const script = fileURLToPath(import.meta.url);
       const out = execFileSync(process.execPath, [script, "--measure", home, "--calls", String(calls)], {
@@ -239,10 +225,7 @@ async function main(): Promise<void> {
       console.error(
         `${size} representations: findWork p50 ${m.p50.toFixed(2)} ms, RSS ${m.rssMb.toFixed(0)} MB`,
       );
-    } finally {
-      if (args.keep) console.error(`kept ${dir}`);
-      else removeDir(dir);
-    }
+    });
   }
   console.log(`\nfindWork(download, limit ${LIMIT}) + jobsFor, ${calls} calls in a fresh process per size`);
   console.log(
@@ -263,8 +246,9 @@ async function main(): Promise<void> {
     ),
   );
   console.log("goals: findWork p50 <= 20 ms, RSS <= 300 MB");
-  if (smoke) console.log("planning smoke: OK (findWork and jobsFor planned the queued work)");
+  if (args.smoke) console.log("planning smoke: OK (findWork and jobsFor planned the queued work)");
 }
 
-if (args.measure) await measure(args.measure);
+const measureHome = args.text("measure");
+if (measureHome) await measure(measureHome);
 else await main();

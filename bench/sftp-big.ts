@@ -2,38 +2,26 @@
  * One big file through the sftp provider against OpenSSH's `sftp` client, on
  * a private sshd on 127.0.0.1 (loopback: this measures the client's CPU cost
  * per byte, not a network). Every contender is timed from its first
- * connection to its connection closed, upload and download separately:
+ * connection to its connection closed, upload and download separately
+ * (docs/benchmarks/sftp.md, "What is measured"):
  *
- * - openssh: `sftp -b <batch>` with `put <file> <remote>` / `get <remote> <file>`
- *   (its defaults: 32 KiB requests, 64 in flight, chacha20-poly1305).
- * - provider: `createProvider("sftp", ...)`, `upload()` to a temp name then
- *   `rename()` into place, `close()`; `download()` to a temp name, `fs.rename`,
- *   `close()`. What the engine asks of the provider, without the engine.
- * - transfer: the engine's transfer path (`transferOnce` of lib/engine/transfer.ts:
- *   mkdirs, upload, stat (the size check), rename; for a download the
- *   verified temporary file is then flushed and renamed by `placeDownloads`),
- *   with a fresh provider.
- * - engine: one `SyncEngine.runPass()` (fresh home, the file registered, the SFTP
- *   site remote): planning, claims, connection check, transfer, state writes.
- *   The site's default `verify: size` checks sizes.
- * - engine-sha256: the same on a site with `verify: sha256` (the bytes hashed on
- *   the way and checked against the publish).
+ * - openssh: `sftp -b <batch>` with `put` / `get` (its defaults).
+ * - provider: `createProvider("sftp")`, upload to a temp name and rename, or
+ *   download to a temp name and rename locally, then close.
+ * - transfer: the engine's transfer path (`transferOnce`, then `placeDownloads`
+ *   for a download) with a fresh provider.
+ * - engine: one `SyncEngine.runPass()` (fresh home, the file registered);
+ *   engine-sha256: the same on a site with `verify: sha256`.
  *
- * With --tune, ssh2-sftp-client is driven directly (as the provider does) with
- * other fastPut/fastGet `concurrency`/`chunkSize` and ciphers, with and without
- * TCP_NODELAY (see Tweaks in sftp-common.ts), next to OpenSSH with its default
- * cipher and with AES-GCM. The provider before commit 7702ae0 was
- * "ssh2 gcm c64 32K" without TCP_NODELAY; since then it is "ssh2 gcm c16 255K nodelay".
+ * And connecting alone: `sftp -b` with `pwd` against createProvider + isActive() + close().
  *
  *   node dist-bench/bench/sftp-big.js [--sizes 64,256,1024] [--runs 3]
  *                                     [--only openssh,provider,transfer,engine,engine-sha256] [--smoke]
- *   node dist-bench/bench/sftp-big.js --tune [--sizes 256,1024] [--runs 3] [--variants a,b]
  *
  * Sizes are MiB. Before each timed run dirty pages are flushed and the CPUs
- * must be idle (<= 15% busy for 1 s: the machine is shared). Runs rotate the
- * contenders' order; tables show medians.
+ * must be idle (<= 15% busy for 1 s). Needs root and OpenSSH's server; skipped
+ * with a notice otherwise.
  */
-
 import { createHash, randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -41,67 +29,40 @@ import {
   mkdirSync,
   openSync,
   renameSync,
-  rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { SyncEngine } from "../lib/engine/engine.js";
 import { placeDownloads, transferOnce } from "../lib/engine/transfer.js";
 import type { FileJob } from "../lib/engine/types.js";
 import { SyncStatus } from "../lib/store/status.js";
 import { createProvider } from "../providers/registry.js";
-import { cpuSince, cpuTimes, machineBusy, threadsSince, threadTimes } from "./cpu.js";
-import { startProfile } from "./profile.js";
+import { benchArgs } from "./lib/args.js";
+import { havePeer } from "./lib/peers.js";
+import { cpuSince, cpuTimes, machineInfo, machineTimes, runChild, settle } from "./lib/proc.js";
+import { median, pairedRuns, pick, secondsSince, table } from "./lib/runs.js";
 import {
   type BenchSshd,
-  chown,
   openSftpStudio,
   opensshSftp,
-  osInfo,
-  patchSsh2,
-  registerFor,
-  type SftpBenchOptions,
-  settle,
+  type SftpSiteOptions,
+  serverDir,
   sftpConfig,
+  sitesFor,
   startBenchSshd,
-  type Tweaks,
-  timeCommand,
   VENDOR,
-  withTweaks,
-} from "./sftp-common.js";
-import {
-  median,
-  PROJECT,
-  publishDir,
-  removeDir,
-  SITE_ID,
-  type SourceFile,
-  table,
-  tempDir,
-} from "./studio.js";
+} from "./lib/sftp.js";
+import { removeDir, withTempDir } from "./lib/tmp.js";
+import { PROJECT, publishDir, registerTree, SITE_ID, type SourceFile } from "./studio.js";
 
 const MiB = 1024 * 1024;
-const { values: args } = parseArgs({
-  options: {
-    sizes: { type: "string" },
-    runs: { type: "string", default: "3" },
-    only: { type: "string" },
-    tune: { type: "boolean", default: false },
-    variants: { type: "string" },
-    smoke: { type: "boolean", default: false },
-  },
-});
-const smoke = args.smoke ?? false;
-const tune = args.tune ?? false;
-const sizes = smoke
-  ? [16]
-  : (args.sizes ?? (tune ? "256,1024" : "64,256,1024")).split(",").map((s) => Number(s.trim()));
-const runs = smoke ? 1 : Number(args.runs);
+const args = benchArgs({ sizes: "64,256,1024", smoke: { sizes: [16] } });
+/** Flush, and wait for an idle CPU (not in smoke runs). */
+const quiet = () => settle({ wait: !args.smoke });
 
-type Direction = "up" | "down";
-/** One timed transfer: the source file, where to put it; resolves with seconds. */
+/** One timed transfer of `file`; resolves with seconds. */
 interface Case {
   server: BenchSshd;
   file: SourceFile;
@@ -113,72 +74,61 @@ interface Case {
   target: string;
   work: string;
 }
+type Direction = "up" | "down";
 type Contender = Record<Direction, (c: Case) => Promise<number>>;
-
-const seconds = (start: number) => (performance.now() - start) / 1000;
-
-function providerFor(server: BenchSshd, root: string) {
-  return createProvider("sftp", {
-    siteName: VENDOR,
-    config: sftpConfig(server, root),
-    roots: { work: root },
-  });
-}
-
-const openssh = (extra: string[] = []): Contender => ({
-  up: async (c) => {
-    const remote = path.join(c.target, path.basename(c.file.relPath));
-    const batch = path.join(c.work, "batch-up");
-    writeBatch(batch, `put ${path.join(c.localRoot, c.file.relPath)} ${remote}\n`);
-    const t = timeCommand(opensshSftp(c.server, batch, extra));
-    checkSize(remote, c.file.size);
-    return t;
-  },
-  down: async (c) => {
-    const local = path.join(c.target, path.basename(c.file.relPath));
-    const batch = path.join(c.work, "batch-down");
-    writeBatch(batch, `get ${path.join(c.seedRoot, c.file.relPath)} ${local}\n`);
-    const t = timeCommand(opensshSftp(c.server, batch, extra));
-    checkSize(local, c.file.size);
-    return t;
-  },
-});
-
-function writeBatch(file: string, text: string): void {
-  const fd = openSync(file, "w");
-  writeSync(fd, text);
-  closeSync(fd);
-}
 
 function checkSize(file: string, size: number): void {
   const found = statSync(file).size;
   if (found !== size) throw new Error(`${file} has ${found} bytes, expected ${size}`);
 }
 
+const providerFor = (server: BenchSshd, root: string) =>
+  createProvider("sftp", { siteName: VENDOR, config: sftpConfig(server, root), roots: { work: root } });
+
+async function batch(c: Case, line: string, result: string): Promise<number> {
+  const file = path.join(c.work, "batch");
+  writeFileSync(file, `${line}\n`);
+  const { seconds } = await runChild(opensshSftp(c.server, file));
+  checkSize(result, c.file.size);
+  return seconds;
+}
+
+const name = (c: Case) => path.basename(c.file.relPath);
+const openssh: Contender = {
+  up: (c) =>
+    batch(
+      c,
+      `put ${path.join(c.localRoot, c.file.relPath)} ${c.target}/${name(c)}`,
+      `${c.target}/${name(c)}`,
+    ),
+  down: (c) =>
+    batch(c, `get ${path.join(c.seedRoot, c.file.relPath)} ${c.target}/${name(c)}`, `${c.target}/${name(c)}`),
+};
+
 const provider: Contender = {
   up: async (c) => {
-    const final = path.join(c.target, path.basename(c.file.relPath));
-    const temp = path.join(c.target, `.${path.basename(c.file.relPath)}.bench.part`);
+    const final = path.join(c.target, name(c));
+    const temp = path.join(c.target, `.${name(c)}.bench.part`);
     const start = performance.now();
     const p = providerFor(c.server, c.target);
     await p.upload(path.join(c.localRoot, c.file.relPath), temp, { overwrite: false, direct: true });
     await p.rename(temp, final, { overwrite: true });
     await p.close?.();
-    const t = seconds(start);
+    const t = secondsSince(start);
     checkSize(final, c.file.size);
     return t;
   },
   down: async (c) => {
-    const final = path.join(c.target, path.basename(c.file.relPath));
-    const temp = `${final}.part`;
+    const final = path.join(c.target, name(c));
     const start = performance.now();
     const p = providerFor(c.server, c.seedRoot);
-    const profiler = await startProfile();
-    await p.download(path.join(c.seedRoot, c.file.relPath), temp, { overwrite: false, direct: true });
-    await profiler.stop();
-    renameSync(temp, final);
+    await p.download(path.join(c.seedRoot, c.file.relPath), `${final}.part`, {
+      overwrite: false,
+      direct: true,
+    });
+    renameSync(`${final}.part`, final);
     await p.close?.();
-    const t = seconds(start);
+    const t = secondsSince(start);
     checkSize(final, c.file.size);
     return t;
   },
@@ -190,7 +140,7 @@ function jobFor(c: Case, direction: "upload" | "download", localRoot: string, re
     representationId: "bench",
     file: {
       id: "bench",
-      name: path.basename(c.file.relPath),
+      name: name(c),
       path: `{root[work]}/${c.file.relPath}`,
       size: c.file.size,
       hash: c.file.hash,
@@ -215,7 +165,7 @@ const transfer: Contender = {
       onProgress: () => {},
     });
     await p.close?.();
-    const t = seconds(start);
+    const t = secondsSince(start);
     checkSize(path.join(c.target, c.file.relPath), c.file.size);
     return t;
   },
@@ -228,27 +178,18 @@ const transfer: Contender = {
     const [problem] = await placeDownloads([{ temp: moved.temp as string, final: job.localPath }]);
     if (problem) throw new Error(problem);
     await p.close?.();
-    const t = seconds(start);
+    const t = secondsSince(start);
     checkSize(path.join(c.target, c.file.relPath), c.file.size);
     return t;
   },
 };
 
-async function enginePass(
-  c: Case,
-  direction: "upload" | "download",
-  options: SftpBenchOptions = {},
-): Promise<number> {
+async function enginePass(c: Case, direction: "upload" | "download", options: SftpSiteOptions = {}) {
   const [localRoot, remoteRoot] = direction === "upload" ? [c.localRoot, c.target] : [c.target, c.seedRoot];
-  const context = await openSftpStudio(
-    path.join(c.work, `home-${direction}`),
-    localRoot,
-    c.server,
-    remoteRoot,
-    options,
-  );
+  const home = path.join(c.work, "home");
+  const context = await openSftpStudio(home, localRoot, c.server, remoteRoot, options);
   try {
-    await registerFor(context, [[c.file]], direction);
+    const [id] = await registerTree(context, [[c.file]], sitesFor(direction));
     const engine = new SyncEngine({
       store: context.store,
       settings: context.settings,
@@ -256,121 +197,36 @@ async function enginePass(
       platform: context.platform,
       retryBaseMs: 10,
     });
-    await settle();
+    await quiet();
     const start = performance.now();
-    const profiler = direction === "download" ? await startProfile() : undefined;
     const report = await engine.runPass({ projects: [PROJECT] });
-    const t = seconds(start);
-    await profiler?.stop();
+    const t = secondsSince(start);
     const project = report.projects[0];
     if (project?.skipped) throw new Error(`engine skipped the project: ${project.skipped}`);
-    const failed = project?.outcomes.filter((o) => o.status !== "ok") ?? [];
-    if (project?.outcomes.length !== 1 || failed.length)
+    if (project?.outcomes.length !== 1 || project.outcomes.some((o) => o.status !== "ok"))
       throw new Error(`engine pass: ${JSON.stringify(project?.outcomes.map((o) => o.status))}`);
-    const site = direction === "upload" ? VENDOR : SITE_ID;
-    const [state] = await context.store.getSiteStates(
-      PROJECT,
-      [project.outcomes[0]?.job.representationId ?? ""],
-      [site],
-    );
+    const [state] = await context.store.getSiteStates(PROJECT, [id ?? ""], [sitesFor(direction).wants]);
     if (state?.files[0]?.status !== SyncStatus.OK) throw new Error("store does not say OK after the pass");
-    checkSize(path.join(direction === "upload" ? c.target : c.target, c.file.relPath), c.file.size);
+    checkSize(path.join(c.target, c.file.relPath), c.file.size);
     return t;
   } finally {
     await context.store.close();
-    removeDir(path.join(c.work, `home-${direction}`));
   }
 }
 
-const engine: Contender = { up: (c) => enginePass(c, "upload"), down: (c) => enginePass(c, "download") };
-/** The engine on a site with `verify: sha256`: the bytes are also hashed and checked against the publish. */
-const engineSha256: Contender = {
-  up: (c) => enginePass(c, "upload", { verify: "sha256" }),
-  down: (c) => enginePass(c, "download", { verify: "sha256" }),
-};
-
-/** The same contender with Tweaks on (TCP_NODELAY, other fastPut/fastGet options: see sftp-common.ts). */
-function tweaked(set: Tweaks, contender: Contender): Contender {
-  return {
-    up: (c) => withTweaks(set, () => contender.up(c)),
-    down: (c) => withTweaks(set, () => contender.down(c)),
-  };
-}
-const noDelay = (contender: Contender) => tweaked({ noDelay: true }, contender);
-
-/** ssh2-sftp-client driven directly, as the provider does, with other options (for --tune). */
-function raw(options: { cipher?: string; concurrency: number; chunkSize: number }): Contender {
-  const session = async (c: Case, work: (client: import("ssh2-sftp-client")) => Promise<unknown>) => {
-    const { default: Client } = await import("ssh2-sftp-client");
-    const { readFileSync } = await import("node:fs");
-    const start = performance.now();
-    const client = new Client("bench");
-    await client.connect({
-      host: c.server.host,
-      port: c.server.port,
-      username: c.server.user,
-      // ssh2 reads the key itself (only the provider's own key parsing is broken, see sftp-common.ts).
-      privateKey: readFileSync(c.server.keyPath, "utf8"),
-      readyTimeout: 30_000,
-      ...(options.cipher ? { algorithms: { cipher: [options.cipher] as never } } : {}),
-    });
-    await work(client);
-    await client.end();
-    return seconds(start);
-  };
-  const xfer = { concurrency: options.concurrency, chunkSize: options.chunkSize, step: () => {} };
-  return {
-    up: async (c) => {
-      const remote = path.join(c.target, path.basename(c.file.relPath));
-      const t = await session(c, (client) =>
-        client.fastPut(path.join(c.localRoot, c.file.relPath), remote, xfer),
-      );
-      checkSize(remote, c.file.size);
-      return t;
+const contenders = pick<Contender>(
+  {
+    openssh,
+    provider,
+    transfer,
+    engine: { up: (c) => enginePass(c, "upload"), down: (c) => enginePass(c, "download") },
+    "engine-sha256": {
+      up: (c) => enginePass(c, "upload", { verify: "sha256" }),
+      down: (c) => enginePass(c, "download", { verify: "sha256" }),
     },
-    down: async (c) => {
-      const local = path.join(c.target, path.basename(c.file.relPath));
-      const t = await session(c, (client) =>
-        client.fastGet(path.join(c.seedRoot, c.file.relPath), local, xfer),
-      );
-      checkSize(local, c.file.size);
-      return t;
-    },
-  };
-}
-
-const GCM = "aes128-gcm@openssh.com";
-const CHACHA = "chacha20-poly1305@openssh.com";
-const tuneVariants: Record<string, Contender> = {
-  "openssh (chacha20)": openssh(),
-  "openssh aes128-gcm": openssh(["-c", GCM]),
-  "ssh2 gcm c64 32K (provider before)": raw({ cipher: GCM, concurrency: 64, chunkSize: 32768 }),
-  "ssh2 gcm c64 32K nodelay": noDelay(raw({ cipher: GCM, concurrency: 64, chunkSize: 32768 })),
-  "ssh2 chacha20 c64 32K nodelay": noDelay(raw({ cipher: CHACHA, concurrency: 64, chunkSize: 32768 })),
-  "ssh2 aes128-ctr c64 32K nodelay": noDelay(
-    raw({ cipher: "aes128-ctr", concurrency: 64, chunkSize: 32768 }),
-  ),
-  "ssh2 gcm c16 32K nodelay": noDelay(raw({ cipher: GCM, concurrency: 16, chunkSize: 32768 })),
-  "ssh2 gcm c128 32K nodelay": noDelay(raw({ cipher: GCM, concurrency: 128, chunkSize: 32768 })),
-  "ssh2 gcm c32 64K nodelay": noDelay(raw({ cipher: GCM, concurrency: 32, chunkSize: 65536 })),
-  "ssh2 gcm c16 128K nodelay": noDelay(raw({ cipher: GCM, concurrency: 16, chunkSize: 131072 })),
-  "ssh2 gcm c8 255K nodelay": noDelay(raw({ cipher: GCM, concurrency: 8, chunkSize: 261120 })),
-  "ssh2 gcm c16 255K nodelay (provider now)": noDelay(
-    raw({ cipher: GCM, concurrency: 16, chunkSize: 261120 }),
-  ),
-};
-const mainContenders: Record<string, Contender> = {
-  openssh: openssh(),
-  provider,
-  transfer,
-  engine,
-  "engine-sha256": engineSha256,
-};
-const contenders = tune ? tuneVariants : mainContenders;
-const only = (args.only ?? args.variants)?.split(",").map((s) => s.trim());
-for (const name of Object.keys(contenders)) if (only && !only.includes(name)) delete contenders[name];
-const names = Object.keys(contenders);
-if (names.length === 0) throw new Error("no contender left after --only/--variants");
+  },
+  args.only,
+);
 
 /** Writes `size` random bytes under root at a publish path; returns it as a SourceFile. */
 function writeBig(root: string, size: number): SourceFile {
@@ -379,9 +235,8 @@ function writeBig(root: string, size: number): SourceFile {
   mkdirSync(path.dirname(full), { recursive: true });
   const fd = openSync(full, "w");
   const digest = createHash("sha256");
-  const block = 16 * MiB;
-  for (let done = 0; done < size; done += block) {
-    const chunk = randomBytes(Math.min(block, size - done));
+  for (let done = 0; done < size; done += 16 * MiB) {
+    const chunk = randomBytes(Math.min(16 * MiB, size - done));
     digest.update(chunk);
     writeSync(fd, chunk);
   }
@@ -389,116 +244,94 @@ function writeBig(root: string, size: number): SourceFile {
   return { relPath, size, sha256: digest.digest("hex"), hash: `bench-${size}` };
 }
 
-console.error(`sftp-big: ${osInfo()}; sizes ${sizes.join(", ")} MiB, ${runs} run(s), ${names.join(", ")}`);
-await patchSsh2();
+if (!havePeer("sshd", "sftp-big is skipped") || !havePeer("sftp", "sftp-big is skipped")) process.exit(0);
+console.error(`sftp-big: ${machineInfo()}; ${args.sizes.join(", ")} MiB, ${args.runs} run(s)`);
 const server = await startBenchSshd();
-const base = tempDir("bench-sftp-big");
 const rows: Array<Array<string | number>> = [];
-const allTimes: Record<string, Record<string, number[]>> = {};
 let connectTable = "";
 try {
-  if (!tune) {
-    // Connect, authenticate, open the SFTP channel, close: what every timing above includes once.
-    const work = path.join(base, "connect");
-    mkdirSync(work, { recursive: true });
-    const batch = path.join(work, "batch");
-    writeBatch(batch, "pwd\n");
-    const connect: Record<string, number[]> = { openssh: [], provider: [] };
-    for (let run = 0; run < (smoke ? 1 : 5); run++) {
-      await settle();
-      connect.openssh?.push(timeCommand(opensshSftp(server, batch)));
-      await settle();
-      const start = performance.now();
-      const p = providerFor(server, server.root);
-      const check = await p.isActive();
-      await p.close?.();
-      connect.provider?.push(seconds(start));
-      if (!check.active) throw new Error(`provider not active: ${check.reason}`);
-    }
+  await withTempDir("bench-sftp-big", args.keep, async (base) => {
+    // Connect, authenticate, open the SFTP channel, close: what every timing below includes once.
+    const pwd = path.join(base, "pwd");
+    writeFileSync(pwd, "pwd\n");
+    const connect = await pairedRuns(
+      {
+        openssh: async () => (await runChild(opensshSftp(server, pwd))).seconds,
+        provider: async () => {
+          const start = performance.now();
+          const p = providerFor(server, server.root);
+          const check = await p.isActive();
+          await p.close?.();
+          if (!check.active) throw new Error(`provider not active: ${check.reason}`);
+          return secondsSince(start);
+        },
+      },
+      { runs: args.smoke ? 1 : 5, beforeRun: quiet },
+    );
     connectTable = table(
       ["", ...Object.keys(connect)],
       [["connect + close, median s", ...Object.values(connect).map((t) => median(t).toFixed(3))]],
     );
-    rmSync(work, { recursive: true, force: true });
-  }
-  for (const mib of sizes) {
-    const size = mib * MiB;
-    const localRoot = path.join(base, "local");
-    const file = writeBig(localRoot, size);
-    // The server's copy for the downloads, owned by the sftp user (root copies it: no SFTP involved).
-    const seedRoot = path.join(server.root, "seed");
-    mkdirSync(path.dirname(path.join(seedRoot, file.relPath)), { recursive: true });
-    copyFileSync(path.join(localRoot, file.relPath), path.join(seedRoot, file.relPath));
-    const times: Record<string, number[]> = {};
-    allTimes[mib] = times;
-    for (let run = 0; run < runs; run++) {
-      // Rotate the order so no contender always runs right after the same other one.
-      const order = names.map((_, i) => names[(i + run) % names.length] as string);
-      for (const direction of ["up", "down"] as const) {
-        for (const name of order) {
-          const work = path.join(base, "work");
-          mkdirSync(work, { recursive: true });
-          const target = direction === "up" ? path.join(server.root, "up") : path.join(base, "down");
-          mkdirSync(target, { recursive: true });
-          if (direction === "up") chown(server, target);
-          const c: Case = { server, file, localRoot, seedRoot, target, work };
-          const contender = contenders[name] as Contender;
-          let busy = 0;
-          if (!name.startsWith("engine")) busy = await settle(); // the engine settles after its setup
-          const [cpu0, machine0, threads0] = [cpuTimes(), machineBusy(), threadTimes()];
-          const t = await contender[direction](c);
-          const [cpu, machine] = [cpuSince(cpu0), machineBusy() - machine0];
-          const key = `${name} ${direction}`;
-          if (process.env.BENCH_THREADS) console.error(`  threads: ${threadsSince(threads0)}`);
-          times[key] ??= [];
-          times[key].push(t);
-          console.error(
-            `${mib} MiB run ${run + 1}/${runs}: ${key} ${t.toFixed(2)} s (${(size / MiB / t).toFixed(0)} MiB/s)` +
-              (!name.startsWith("engine") ? ` [cpu ${(busy * 100).toFixed(0)}% before]` : "") +
-              ` cpu s: node ${cpu.own.toFixed(2)}, its children ${cpu.reaped.toFixed(2)}, machine ${machine.toFixed(2)}`,
-          );
-          rmSync(target, { recursive: true, force: true });
-          rmSync(work, { recursive: true, force: true });
-        }
+    for (const mib of args.sizes) {
+      const localRoot = path.join(base, "local");
+      const file = writeBig(localRoot, mib * MiB);
+      // The server's copy for the downloads (root copies it: no SFTP involved).
+      const seedRoot = path.join(server.root, "seed");
+      serverDir(server, path.dirname(path.join(seedRoot, file.relPath)));
+      copyFileSync(path.join(localRoot, file.relPath), path.join(seedRoot, file.relPath));
+      const runs = Object.fromEntries(
+        Object.entries(contenders).flatMap(([n, contender]) =>
+          (["up", "down"] as const).map((d) => [
+            `${n} ${d}`,
+            async () => {
+              const work = path.join(base, "work");
+              const target = d === "up" ? path.join(server.root, "up") : path.join(base, "down");
+              mkdirSync(work, { recursive: true });
+              if (d === "up") serverDir(server, target);
+              else mkdirSync(target, { recursive: true });
+              if (!n.startsWith("engine")) await quiet(); // the engine settles after its setup
+              const [cpu0, machine0] = [cpuTimes(), machineTimes().busy];
+              const t = await contender[d]({ server, file, localRoot, seedRoot, target, work });
+              const cpu = cpuSince(cpu0);
+              console.error(
+                `${mib} MiB: ${n} ${d} ${t.toFixed(2)} s (${(mib / t).toFixed(0)} MiB/s); cpu s: node ${cpu.own.toFixed(2)}, ` +
+                  `its children ${cpu.reaped.toFixed(2)}, machine ${(machineTimes().busy - machine0).toFixed(2)}`,
+              );
+              removeDir(target);
+              removeDir(work);
+              return t;
+            },
+          ]),
+        ),
+      );
+      const times = await pairedRuns(runs, { runs: args.runs });
+      removeDir(seedRoot);
+      removeDir(localRoot);
+      const ref = (d: Direction) => median(times[`openssh ${d}`] ?? []);
+      for (const n of Object.keys(contenders)) {
+        const [up, down] = [median(times[`${n} up`] ?? []), median(times[`${n} down`] ?? [])];
+        rows.push([mib, n, up.toFixed(2), (mib / up).toFixed(0), (up / ref("up")).toFixed(2)]);
+        rows[rows.length - 1]?.push(
+          down.toFixed(2),
+          (mib / down).toFixed(0),
+          (down / ref("down")).toFixed(2),
+        );
       }
     }
-    rmSync(seedRoot, { recursive: true, force: true });
-    removeDir(localRoot);
-    const ref = (direction: Direction) =>
-      median(times[`${tune ? names[0] : "openssh"} ${direction}`] ?? [Number.NaN]);
-    for (const name of names) {
-      const up = median(times[`${name} up`] ?? []);
-      const down = median(times[`${name} down`] ?? []);
-      rows.push([
-        mib,
-        name,
-        up.toFixed(2),
-        (mib / up).toFixed(0),
-        (up / ref("up")).toFixed(2),
-        down.toFixed(2),
-        (mib / down).toFixed(0),
-        (down / ref("down")).toFixed(2),
-      ]);
-    }
-  }
+  });
 } finally {
   await server.stop();
-  removeDir(base);
 }
-
-const refName = tune ? names[0] : "openssh";
 console.log(
-  `\n${tune ? "Tuning" : "One big file"}, loopback sshd, median of ${runs} run(s), each from connect to close; ratio = time / ${refName}'s time`,
+  `\nOne big file, loopback sshd, median of ${args.runs} run(s), connect to close; ratio = time / openssh's`,
 );
 console.log(
   table(
-    ["MiB", "contender", "up s", "up MiB/s", `up / ${refName}`, "down s", "down MiB/s", `down / ${refName}`],
+    ["MiB", "contender", "up s", "up MiB/s", "up / openssh", "down s", "down MiB/s", "down / openssh"],
     rows,
   ),
 );
-if (connectTable)
-  console.log(
-    `\nConnecting alone (sftp -b with "pwd"; createProvider + isActive() + close()), median of 5; every client logs in with the same key:\n${connectTable}`,
-  );
-console.log(`\nraw times (s): ${JSON.stringify(allTimes)}`);
-if (smoke) console.log("sftp-big smoke: OK");
+console.log(
+  `\nConnecting alone (sftp -b with "pwd"; createProvider + isActive() + close()), same key:\n${connectTable}`,
+);
+if (args.smoke) console.log("sftp-big smoke: OK");

@@ -5,10 +5,8 @@
  * through the store (no publish command), every file studio OK / local QUEUED.
  */
 
-import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { loadDefaultAnatomy } from "../lib/anatomy/index.js";
 import { type Context, openContext } from "../lib/context.js";
@@ -18,20 +16,14 @@ import { newId } from "../lib/store/ids.js";
 import { SyncStatus } from "../lib/store/status.js";
 import type { RepresentationFile } from "../lib/store/types.js";
 
+// The harness's helpers, here too for the benchmarks that import them from this file.
+export { flushDisk } from "./lib/proc.js";
+export { median, percentile, table } from "./lib/runs.js";
+export { listFiles, readTree, removeDir, tempDir } from "./lib/tmp.js";
+
 export const PROJECT = "Bench";
 export const SITE_ID = "bench-artist";
 const FOLDER = "/assets/characters/hero";
-
-/** A fresh temp folder under BENCH_TMP (default: the OS temp folder). */
-export function tempDir(prefix: string): string {
-  const base = process.env.BENCH_TMP || os.tmpdir();
-  mkdirSync(base, { recursive: true });
-  return mkdtempSync(path.join(base, `sitesync-${prefix}-`));
-}
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-}
 
 /** A home whose settings are the shipped template with these roots, its store and project opened. */
 export async function openStudio(home: string, studioRoot: string, localRoot: string): Promise<Context> {
@@ -93,8 +85,16 @@ export function writeSourceTree(
   return tree;
 }
 
-/** Registers one representation per entry of `tree` (v001 of its own product), studio OK / local QUEUED. */
-export async function registerTree(context: Context, tree: SourceFile[][]): Promise<string[]> {
+/**
+ * Registers one representation per entry of `tree` (v001 of its own product):
+ * every file OK on `sites.has` and QUEUED on `sites.wants` (default: studio OK,
+ * the artist's site QUEUED).
+ */
+export async function registerTree(
+  context: Context,
+  tree: SourceFile[][],
+  sites: { has: string; wants: string } = { has: "studio", wants: SITE_ID },
+): Promise<string[]> {
   const { store } = context;
   const folder = await store.getFolderByPath(PROJECT, FOLDER);
   const task = folder && (await store.getTask(PROJECT, folder.id, "lighting"));
@@ -118,55 +118,11 @@ export async function registerTree(context: Context, tree: SourceFile[][]): Prom
       representation: { id: representationId, name: "exr", context: { ext: "exr", version: 1 }, files },
       links: [],
       siteStates: [
-        { site: "studio", files: files.map((f) => ({ fileId: f.id, status: SyncStatus.OK, size: f.size })) },
-        { site: SITE_ID, files: files.map((f) => ({ fileId: f.id, status: SyncStatus.QUEUED })) },
+        { site: sites.has, files: files.map((f) => ({ fileId: f.id, status: SyncStatus.OK, size: f.size })) },
+        { site: sites.wants, files: files.map((f) => ({ fileId: f.id, status: SyncStatus.QUEUED })) },
       ],
     });
     ids.push(representationId);
   }
   return ids;
-}
-
-/** Every file (not folder) under a folder, as absolute paths. */
-export function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(full));
-    else if (entry.isFile()) out.push(full);
-  }
-  return out;
-}
-
-/** Reads every file under a folder once, so all contenders start equally warm; returns the count. */
-export function readTree(dir: string): number {
-  const files = listFiles(dir);
-  for (const file of files) readFileSync(file);
-  return files.length;
-}
-
-/** Flushes dirty pages so a run does not pay for the previous run's writeback (caches stay warm). */
-export function flushDisk(): void {
-  execFileSync("sync");
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-/** Nearest-rank percentile (p in 0..100). */
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1] as number;
-}
-
-/** A markdown table, so results paste straight into bench/README.md. */
-export function table(header: string[], rows: Array<Array<string | number>>): string {
-  const line = (cells: Array<string | number>) => `| ${cells.join(" | ")} |`;
-  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }

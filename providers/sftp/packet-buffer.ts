@@ -7,7 +7,7 @@
  * for one callback. V8 collects in proportion to that outside-the-heap memory:
  * on this project's benchmark machine it cost about 0.4 s of CPU per GiB
  * (mostly full collections on the collector's threads), about a fifth of the
- * download's CPU (bench/SFTP-RESULTS.md).
+ * download's CPU (docs/benchmarks/sftp.md).
  *
  * This sits in front of the session's `push` (where ssh2 hands it the bytes
  * of each SSH packet), reassembles split SFTP packets itself, and hands ssh2
