@@ -27,7 +27,6 @@
  *   npm run build && npm run bench:build && node dist-bench/bench/memory.js [--runs 3] [--only 0,a,b,c,v,r]
  *     [--smoke] [--fail-over] [--cli <other build's main.js>] [--node-args "<node options>"]
  */
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -41,23 +40,20 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { op3Hash } from "../lib/publish/hash.js";
 import { newId } from "../lib/store/ids.js";
 import { SyncStatus } from "../lib/store/status.js";
+import { benchArgs } from "./lib/args.js";
+import { flushDisk, runChild } from "./lib/proc.js";
+import { median, pairedRuns, table } from "./lib/runs.js";
+import { listFiles, removeDir, withTempDir } from "./lib/tmp.js";
 import {
-  flushDisk,
-  listFiles,
-  median,
   openStudio,
   PROJECT,
   publishDir,
   registerTree,
-  removeDir,
   SITE_ID,
   type SourceFile,
-  table,
-  tempDir,
   writeSourceTree,
 } from "./studio.js";
 
@@ -67,26 +63,24 @@ const SMALL_FILE = 16 * 1024;
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
-const { values: args } = parseArgs({
+const args = benchArgs({
+  runs: 3,
+  smoke: { runs: 1 },
   options: {
-    runs: { type: "string", default: "3" },
-    only: { type: "string" },
-    smoke: { type: "boolean", default: false },
     // Exit 1 when a run's peak reaches the bound (for CI once the bound holds).
     "fail-over": { type: "boolean", default: false },
     // To compare builds or Node flags: another built main.js, extra node options (space-separated).
     cli: { type: "string" },
-    "node-args": { type: "string", default: "" },
+    "node-args": { type: "string" },
   },
 });
-const smoke = args.smoke ?? false;
-const runs = smoke ? 1 : Number(args.runs);
+const { smoke, runs } = args;
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(args.cli ?? path.join(HERE, "../../dist/lib/cli/main.js"));
+const CLI = path.resolve(args.text("cli") ?? path.join(HERE, "../../dist/lib/cli/main.js"));
 const PROBE = path.join(HERE, "memory-probe.js");
 const RECOVER = path.join(HERE, "memory-recover.js");
-const NODE_ARGS = (args["node-args"] ?? "").split(" ").filter(Boolean);
+const NODE_ARGS = (args.text("node-args") ?? "").split(" ").filter(Boolean);
 
 interface Measure {
   rssMiB: number;
@@ -125,28 +119,9 @@ async function probed(work: string, argv: string[]): Promise<{ stdout: string } 
     SITESYNC_STORE_URL: "",
     SITESYNC_MEMORY_PROBE: probe,
   };
-  const start = performance.now();
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-    (resolve, reject) => {
-      const child = spawn(process.execPath, [...NODE_ARGS, "--import", PROBE, ...argv], {
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-      });
-      child.stderr.on("data", (d) => {
-        // Only the end matters when a run fails; a verbose log must not fill this process.
-        err = (err + d).slice(-8192);
-      });
-      child.on("error", reject);
-      child.on("close", (c) => resolve({ code: c, stdout: out, stderr: err }));
-    },
-  );
-  const seconds = (performance.now() - start) / 1000;
-  if (code !== 0) throw new Error(`${argv.slice(1).join(" ")} exited ${code}: ${stderr}`);
+  const { stdout, seconds } = await runChild([process.execPath, ...NODE_ARGS, "--import", PROBE, ...argv], {
+    env,
+  });
   const figures = JSON.parse(readFileSync(probe, "utf8")) as {
     peakRssKiB: number;
     heapMiB: number;
@@ -386,49 +361,53 @@ const SHAPES: Shape[] = smoke
 
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
 if (!existsSync(PROBE)) throw new Error(`${PROBE} is missing: run npm run bench:build first`);
-const only = args.only?.split(",");
+const only = args.only;
 const shapes = SHAPES.filter((s) => !only || only.includes(s.name));
 
-const base = tempDir("bench-memory");
 const perRun: Array<Array<string | number>> = [];
 const summary: Array<Array<string | number>> = [];
 let over = 0;
-try {
+await withTempDir("bench-memory", args.keep, async (base) => {
   for (const shape of shapes) {
     const prepared: Prepared[] = [];
     for (const [i, size] of shape.sizes.entries()) {
       prepared.push(await size.prepare(path.join(base, `${shape.name}-${i}`)));
     }
-    const peaks = prepared.map(() => [] as number[]);
-    // Full and quarter runs are interleaved, so a change of the disk's mood touches both alike.
-    for (let run = 1; run <= runs; run++) {
-      for (const [i, ready] of prepared.entries()) {
-        const label = shape.sizes[i]?.label ?? "";
-        const work = path.join(base, `run-${shape.name}-${i}-${run}`);
-        mkdirSync(work, { recursive: true });
-        try {
-          const m = await ready.measure(work);
-          peaks[i]?.push(m.rssMiB);
-          if (m.rssMiB >= BOUND_MIB) over += 1;
-          perRun.push([
-            `${shape.name}: ${label}`,
-            run,
-            ready.files,
-            (ready.bytes / MiB).toFixed(0),
-            m.rssMiB.toFixed(1),
-            m.heapMiB.toFixed(1),
-            m.externalMiB.toFixed(1),
-            m.seconds.toFixed(1),
-          ]);
-          console.error(
-            `${shape.name} ${label}, run ${run}/${runs}: peak RSS ${m.rssMiB.toFixed(1)} MiB ` +
-              `(heap ${m.heapMiB.toFixed(1)}, external ${m.externalMiB.toFixed(1)}), ${m.seconds.toFixed(1)} s`,
-          );
-        } finally {
-          removeDir(work);
-        }
-      }
-    }
+    // Full and quarter runs are paired, so a change of the disk's mood touches both alike.
+    const peaks = await pairedRuns(
+      Object.fromEntries(
+        prepared.map((ready, i) => [
+          shape.sizes[i]?.label ?? String(i),
+          async (run: number) => {
+            const label = shape.sizes[i]?.label ?? "";
+            const work = path.join(base, `run-${shape.name}-${i}-${run}`);
+            mkdirSync(work, { recursive: true });
+            try {
+              const m = await ready.measure(work);
+              if (m.rssMiB >= BOUND_MIB) over += 1;
+              perRun.push([
+                `${shape.name}: ${label}`,
+                run,
+                ready.files,
+                (ready.bytes / MiB).toFixed(0),
+                m.rssMiB.toFixed(1),
+                m.heapMiB.toFixed(1),
+                m.externalMiB.toFixed(1),
+                m.seconds.toFixed(1),
+              ]);
+              console.error(
+                `${shape.name} ${label}, run ${run}/${runs}: peak RSS ${m.rssMiB.toFixed(1)} MiB ` +
+                  `(heap ${m.heapMiB.toFixed(1)}, external ${m.externalMiB.toFixed(1)}), ${m.seconds.toFixed(1)} s`,
+              );
+              return m.rssMiB;
+            } finally {
+              removeDir(work);
+            }
+          },
+        ]),
+      ),
+      { runs },
+    ).then((times) => Object.values(times));
     const [full, quarter] = peaks.map((p) => median(p));
     summary.push([
       `${shape.name}: ${shape.title}`,
@@ -441,9 +420,7 @@ try {
     ]);
     for (const i of prepared.keys()) removeDir(path.join(base, `${shape.name}-${i}`));
   }
-} finally {
-  removeDir(base);
-}
+});
 
 console.log("\nEvery run: peak of one process (MiB; heap and external: the main thread's peaks)");
 console.log(
@@ -460,7 +437,7 @@ console.log(
 );
 if (over > 0) {
   console.log(`\n${over} run(s) at or over the ${BOUND_MIB} MiB bound`);
-  if (args["fail-over"]) process.exitCode = 1;
+  if (args.flag("fail-over")) process.exitCode = 1;
 }
 if (smoke)
   console.log("memory smoke: OK (every pass moved every file, every walk saw every file; peaks measured)");

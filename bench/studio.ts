@@ -16,11 +16,6 @@ import { newId } from "../lib/store/ids.js";
 import { SyncStatus } from "../lib/store/status.js";
 import type { RepresentationFile } from "../lib/store/types.js";
 
-// The harness's helpers, here too for the benchmarks that import them from this file.
-export { flushDisk } from "./lib/proc.js";
-export { median, percentile, table } from "./lib/runs.js";
-export { listFiles, readTree, removeDir, tempDir } from "./lib/tmp.js";
-
 export const PROJECT = "Bench";
 export const SITE_ID = "bench-artist";
 const FOLDER = "/assets/characters/hero";

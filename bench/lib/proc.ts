@@ -97,6 +97,7 @@ export interface ChildResult {
   /** Peak RSS in MiB: VmHWM of /proc/<pid>/status, read every 20 ms while it runs; undefined without /proc. */
   peakRssMiB: number | undefined;
   stdout: string;
+  /** The last 16 KiB of its stderr. */
   stderr: string;
 }
 
@@ -125,7 +126,8 @@ export function runChild(
       stdout += s;
     });
     child.stderr.setEncoding("utf8").on("data", (s: string) => {
-      stderr += s;
+      // Only the end matters when a run fails; a verbose log must not fill this process.
+      stderr = (stderr + s).slice(-16_384);
     });
     let peakKiB: number | undefined;
     const sample = () => {
