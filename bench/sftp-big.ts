@@ -42,7 +42,7 @@ import { createProvider } from "../providers/registry.js";
 import { benchArgs } from "./lib/args.js";
 import { havePeer } from "./lib/peers.js";
 import { cpuSince, cpuTimes, machineInfo, machineTimes, runChild, settle } from "./lib/proc.js";
-import { median, pairedRuns, pick, secondsSince, table } from "./lib/runs.js";
+import { fixed, median, pairedRuns, pick, ratio, secondsSince, table } from "./lib/runs.js";
 import {
   type BenchSshd,
   openSftpStudio,
@@ -310,12 +310,9 @@ try {
       const ref = (d: Direction) => median(times[`openssh ${d}`] ?? []);
       for (const n of Object.keys(contenders)) {
         const [up, down] = [median(times[`${n} up`] ?? []), median(times[`${n} down`] ?? [])];
-        rows.push([mib, n, up.toFixed(2), (mib / up).toFixed(0), (up / ref("up")).toFixed(2)]);
-        rows[rows.length - 1]?.push(
-          down.toFixed(2),
-          (mib / down).toFixed(0),
-          (down / ref("down")).toFixed(2),
-        );
+        const perSecond = (t: number) => (mib / t).toFixed(0);
+        rows.push([mib, n, fixed(up), perSecond(up), ratio(up, ref("up"))]);
+        rows[rows.length - 1]?.push(fixed(down), perSecond(down), ratio(down, ref("down")));
       }
     }
   });
