@@ -257,32 +257,30 @@ async function catalogHome(dir: string, representations: number, files: number, 
   return home;
 }
 
-/** `sitesync validate --site local` over a catalog whose files are all missing locally. */
-function validate(label: string, representations: number): Size {
+/**
+ * A run over a catalog of `representations` x 10 files registered with the
+ * local site in `status`, copied into a fresh home per run; `check` reads the
+ * child's stdout and throws when it did not do the whole catalog.
+ */
+function overCatalog(
+  label: string,
+  representations: number,
+  status: SyncStatus,
+  args: (home: string) => string[],
+  check: (stdout: string) => void,
+): Size {
   return {
     label,
     async prepare(dir) {
-      const template = await catalogHome(dir, representations, 10, SyncStatus.QUEUED);
+      const template = await catalogHome(dir, representations, 10, status);
       return {
         files: representations * 10,
         bytes: 0,
         async measure(work) {
           const home = path.join(work, "home");
           cpSync(template, home, { recursive: true });
-          const run = await probed(work, [
-            CLI,
-            "validate",
-            "--project",
-            PROJECT,
-            "--site",
-            "local",
-            "--home",
-            home,
-            "--json",
-          ]);
-          const report = JSON.parse(run.stdout) as { representations: number; missing: number };
-          if (report.representations !== representations || report.missing !== representations * 10)
-            throw new Error(`validate checked ${run.stdout}, expected ${representations} representations`);
+          const run = await probed(work, args(home));
+          check(run.stdout);
           return run;
         },
       };
@@ -290,27 +288,34 @@ function validate(label: string, representations: number): Size {
   };
 }
 
+/** `sitesync validate --site local` over a catalog whose files are all missing locally. */
+function validate(label: string, representations: number): Size {
+  return overCatalog(
+    label,
+    representations,
+    SyncStatus.QUEUED,
+    (home) => [CLI, "validate", "--project", PROJECT, "--site", "local", "--home", home, "--json"],
+    (stdout) => {
+      const report = JSON.parse(stdout) as { representations: number; missing: number };
+      if (report.representations !== representations || report.missing !== representations * 10)
+        throw new Error(`validate checked ${stdout}, expected ${representations} representations`);
+    },
+  );
+}
+
 /** Start-up recovery over a catalog whose every local file a dead process left IN_PROGRESS. */
 function recover(label: string, representations: number): Size {
-  return {
+  return overCatalog(
     label,
-    async prepare(dir) {
-      const template = await catalogHome(dir, representations, 10, SyncStatus.IN_PROGRESS);
-      return {
-        files: representations * 10,
-        bytes: 0,
-        async measure(work) {
-          const home = path.join(work, "home");
-          cpSync(template, home, { recursive: true });
-          const run = await probed(work, [RECOVER, home]);
-          const { requeued } = JSON.parse(run.stdout) as { requeued: number };
-          if (requeued !== representations * 10)
-            throw new Error(`recovery requeued ${requeued} files, expected ${representations * 10}`);
-          return run;
-        },
-      };
+    representations,
+    SyncStatus.IN_PROGRESS,
+    (home) => [RECOVER, home],
+    (stdout) => {
+      const { requeued } = JSON.parse(stdout) as { requeued: number };
+      if (requeued !== representations * 10)
+        throw new Error(`recovery requeued ${requeued} files, expected ${representations * 10}`);
     },
-  };
+  );
 }
 
 const SHAPES: Shape[] = smoke

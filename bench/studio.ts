@@ -26,6 +26,11 @@ export async function openStudio(home: string, studioRoot: string, localRoot: st
   const settings = readFileSync(templatePath("settings.yaml"), "utf8")
     .replaceAll('"{STUDIO_ROOT}"', JSON.stringify(studioRoot))
     .replaceAll('"{LOCAL_ROOT}"', JSON.stringify(localRoot));
+  return openHome(home, settings);
+}
+
+/** Writes a home's settings, opens it as the bench artist and imports the bench project. */
+export async function openHome(home: string, settings: string): Promise<Context> {
   writeFileSync(path.join(home, "settings.yaml"), settings);
   const context = await openContext({ home, create: true, env: { AYON_SITE_ID: SITE_ID } });
   await context.store.importProject({

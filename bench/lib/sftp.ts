@@ -9,10 +9,9 @@
  */
 import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { loadDefaultAnatomy } from "../../lib/anatomy/index.js";
-import { type Context, openContext } from "../../lib/context.js";
+import type { Context } from "../../lib/context.js";
 import { startSshd } from "../../test/helpers/sshd.js";
-import { PROJECT, SITE_ID } from "../studio.js";
+import { openHome, SITE_ID } from "../studio.js";
 
 /** The SFTP site's name in the bench settings. */
 export const VENDOR = "vendor";
@@ -112,15 +111,7 @@ site:
       remote_site: ${VENDOR}
       local_roots: [{name: work, path: ${j(localRoot)}}]
 `;
-  writeFileSync(path.join(home, "settings.yaml"), settings);
-  const context = await openContext({ home, create: true, env: { AYON_SITE_ID: SITE_ID } });
-  await context.store.importProject({
-    name: PROJECT,
-    code: "BN",
-    anatomy: loadDefaultAnatomy(),
-    folders: [{ path: "/assets/characters/hero", tasks: [{ name: "lighting", type: "Lighting" }] }],
-  });
-  return context;
+  return openHome(home, settings);
 }
 
 /** The sites of a catalog for `direction`: the artist's site has the files on upload, vendor on download. */
