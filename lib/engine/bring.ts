@@ -13,13 +13,13 @@
 import { type FSWatcher, mkdirSync, watch } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { type AnatomyRoots, fillRootless } from "../anatomy/roots.js";
+import { fillRootless } from "../anatomy/roots.js";
 import { InputError, TransferError } from "../errors.js";
-import { type ProjectSites, resolveProjectSites } from "../settings/sites.js";
+import type { ProjectSites } from "../settings/sites.js";
 import { SyncStatus, statusName } from "../store/status.js";
 import type { Project, Representation, SiteState } from "../store/types.js";
 import type { EngineCore } from "./core.js";
-import { closePair, resolvePair, type SyncPair } from "./pair.js";
+import { closePair, resolvePair, type SyncPair, sitesOf } from "./pair.js";
 import { releaseDeadOwners } from "./recover.js";
 import type { FileJob, FileOutcome } from "./types.js";
 
@@ -92,14 +92,7 @@ async function situationOf(core: EngineCore, request: BringRequest): Promise<Sit
   const missing = request.representationIds.filter((id) => !representations.some((r) => r.id === id));
   if (missing.length)
     throw new InputError(`unknown representation(s) ${missing.join(", ")} in project "${project.name}"`);
-  const sites =
-    request.sites ??
-    resolveProjectSites(
-      settings.forProject(project.name),
-      project.anatomy.roots as AnatomyRoots,
-      ownSite,
-      platform,
-    );
+  const sites = request.sites ?? sitesOf(project, settings, ownSite, platform);
   const active = sites.sites.get(sites.activeSite);
   if (!active) throw new InputError(`active site "${sites.activeSite}" is not configured`);
   const pathOn = (rootless: string) => fillRootless(rootless, active.roots);

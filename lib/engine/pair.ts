@@ -60,14 +60,7 @@ export function planPairs(
 ): PlanResult {
   let sites: ProjectSites;
   try {
-    sites =
-      options.sites ??
-      resolveProjectSites(
-        settings.forProject(project.name),
-        project.anatomy.roots as AnatomyRoots,
-        ownSite,
-        platform,
-      );
+    sites = options.sites ?? sitesOf(project, settings, ownSite, platform);
   } catch (error) {
     return { ok: false, reason: messageOf(error), problem: true };
   }
@@ -181,6 +174,21 @@ export async function openSite(
   if (check.active) return { ok: true, provider };
   await provider.close?.().catch(() => undefined);
   return { ok: false, reason: `site "${site.name}" is not active: ${check.reason}` };
+}
+
+/** A project's sites as `ownSite` sees them: its settings and the roots of its anatomy. */
+export function sitesOf(
+  project: Project,
+  settings: Settings,
+  ownSite: string,
+  platform: Platform,
+): ProjectSites {
+  return resolveProjectSites(
+    settings.forProject(project.name),
+    project.anatomy.roots as AnatomyRoots,
+    ownSite,
+    platform,
+  );
 }
 
 export async function closePair(pair: SyncPair): Promise<void> {

@@ -6,13 +6,13 @@
  * Callers use `SyncEngine.recover`.
  */
 import os from "node:os";
-import type { AnatomyRoots } from "../anatomy/roots.js";
 import { processAlive } from "../process.js";
-import { resolveProjectSites } from "../settings/sites.js";
+import type { ProjectSites } from "../settings/sites.js";
 import { pages } from "../store/paging.js";
 import { SyncStatus } from "../store/status.js";
 import type { SiteState, SiteStateChange, Store } from "../store/types.js";
 import type { EngineCore } from "./core.js";
+import { sitesOf } from "./pair.js";
 
 /** A claim owner that was a process on this host which no longer runs. */
 export function deadLocalOwner(owner: string): boolean {
@@ -53,14 +53,9 @@ export async function recoverWith(core: EngineCore, options: RecoverOptions = {}
   const releasedOwners = await releaseDeadOwners(core);
   let requeued = 0;
   for (const project of await store.listProjects()) {
-    let sites: ReturnType<typeof resolveProjectSites>;
+    let sites: ProjectSites;
     try {
-      sites = resolveProjectSites(
-        settings.forProject(project.name),
-        project.anatomy.roots as AnatomyRoots,
-        ownSite,
-        platform,
-      );
+      sites = sitesOf(project, settings, ownSite, platform);
     } catch {
       continue;
     }

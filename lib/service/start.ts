@@ -4,11 +4,10 @@
  * something to do. A service that could never move a file says why and
  * exits 2 instead of running forever in silence.
  */
-import type { AnatomyRoots } from "../anatomy/roots.js";
-import type { Context } from "../context.js";
+import { type Context, projectSites } from "../context.js";
 import { planPairs } from "../engine/pair.js";
 import { InputError, messageOf } from "../errors.js";
-import { LOCAL_ALIAS, resolveProjectSites } from "../settings/sites.js";
+import { LOCAL_ALIAS } from "../settings/sites.js";
 
 /** The site a service runs for: `local` is this workstation's site, as `--site local` everywhere. */
 export async function serviceSite(context: Context, requested: string): Promise<string> {
@@ -16,12 +15,7 @@ export async function serviceSite(context: Context, requested: string): Promise<
   const known = new Set<string>([context.siteId]);
   for (const project of await context.store.listProjects()) {
     try {
-      const sites = resolveProjectSites(
-        context.settings.forProject(project.name),
-        project.anatomy.roots as AnatomyRoots,
-        context.siteId,
-        context.platform,
-      );
+      const sites = projectSites(context, project);
       for (const name of sites.sites.keys()) known.add(name);
     } catch {
       // A project whose settings do not resolve names no site; the service reports it when it runs.
