@@ -1,22 +1,21 @@
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadDefaultAnatomy } from "../../lib/anatomy/defaults.js";
 import { newId } from "../../lib/store/ids.js";
 import { pages } from "../../lib/store/paging.js";
-import { openSqliteStore } from "../../lib/store/sqlite/index.js";
 import { SyncStatus } from "../../lib/store/status.js";
 import type { PageQuery, Store } from "../../lib/store/types.js";
-import { tempDir } from "../helpers/tmp.js";
+import { STORES } from "./stores.js";
 
 const P = "Proj";
 const OTHER = "Other";
 
 /** A store with `count` one-file representations in P (and a few in OTHER, which no walk of P may see). */
 async function storeWith(
+  open: () => Promise<Store>,
   count: number,
   statusOf: (index: number) => SyncStatus,
 ): Promise<{ store: Store; ids: string[] }> {
-  const store = openSqliteStore(path.join(tempDir(), "sitesync.db"));
+  const store = await open();
   const ids: string[] = [];
   for (const [project, n] of [
     [P, count],
@@ -83,9 +82,9 @@ async function walkAll<T>(
   return { rows, sizes };
 }
 
-describe("paged store reads", () => {
+describe.each(STORES)("paged store reads: $name", ({ open }) => {
   it("listRepresentations returns every representation of the project exactly once, with its files, across pages", async () => {
-    const { store, ids } = await storeWith(1234, () => SyncStatus.QUEUED);
+    const { store, ids } = await storeWith(open, 1234, () => SyncStatus.QUEUED);
     const { rows, sizes } = await walkAll(
       (page) => store.listRepresentations(P, page),
       (r) => r.id,
@@ -104,7 +103,7 @@ describe("paged store reads", () => {
 
   it("listSiteStates walks one site's records of the given statuses exactly once across pages", async () => {
     // Every third representation is IN_PROGRESS on the local site, the others QUEUED.
-    const { store, ids } = await storeWith(1234, (i) =>
+    const { store, ids } = await storeWith(open, 1234, (i) =>
       i % 3 === 0 ? SyncStatus.IN_PROGRESS : SyncStatus.QUEUED,
     );
     const all = await walkAll(
@@ -128,7 +127,7 @@ describe("paged store reads", () => {
   });
 
   it("a walk that rewrites each record out of its filter still sees every record once", async () => {
-    const { store, ids } = await storeWith(250, () => SyncStatus.IN_PROGRESS);
+    const { store, ids } = await storeWith(open, 250, () => SyncStatus.IN_PROGRESS);
     const seen: string[] = [];
     for await (const page of pages(
       (q) => store.listSiteStates(P, { site: "local", statuses: [SyncStatus.IN_PROGRESS] }, q),
@@ -151,7 +150,9 @@ describe("paged store reads", () => {
     expect(left).toEqual([]);
     await store.close();
   });
+});
 
+describe("pages", () => {
   it("pages ends on an exact multiple of the page size and refuses a page size below 1", async () => {
     const rows = Array.from({ length: 300 }, (_, i) => String(i).padStart(4, "0"));
     const fetches: PageQuery[] = [];
