@@ -14,6 +14,7 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -25,7 +26,22 @@ import path from "node:path";
 import pg from "pg";
 
 const HOST = "127.0.0.1";
-const BIN = "/usr/lib/postgresql/15/bin";
+/**
+ * Debian keeps the server binaries off PATH, under one folder per major
+ * version: 15 (bookworm, what the issue targets) first, else the newest there.
+ */
+const BIN = debianBin();
+
+function debianBin(): string {
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v) && existsSync(path.join(root, v, "bin", "initdb")))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  const chosen = versions.includes("15") ? "15" : versions[0];
+  return chosen ? path.join(root, chosen, "bin") : path.join(root, "15", "bin");
+}
 const SUPERUSER = "postgres";
 
 export interface PostgresServer {

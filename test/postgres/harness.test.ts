@@ -68,13 +68,13 @@ function running(pid: number): boolean {
 }
 
 describe("PostgreSQL test cluster", () => {
-  it("answers a query through pg on its url: PostgreSQL 15, as the role it created", async () => {
+  it("answers a query through pg on its url: Debian's PostgreSQL, as the role it created", async () => {
     const { url, user, database } = started();
     const [row] = await query<{ version: string; user: string; db: string }>(
       url,
       "SELECT version() AS version, current_user AS user, current_database() AS db",
     );
-    expect(row?.version).toContain("PostgreSQL 15");
+    expect(row?.version).toMatch(/^PostgreSQL \d+\.\d+/);
     expect(row?.user).toBe(user);
     expect(row?.db).toBe(database);
   });
