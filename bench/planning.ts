@@ -19,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { openContext, STORE_FILE } from "../lib/context.js";
-import { jobsFor } from "../lib/engine/engine.js";
+import { jobsFor } from "../lib/engine/jobs.js";
 import { closePair, resolvePair } from "../lib/engine/pair.js";
 import { newId } from "../lib/store/ids.js";
 import { SyncStatus } from "../lib/store/status.js";

@@ -19,11 +19,10 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { batchLimitOf } from "../../providers/registry.js";
 import type { Platform } from "../anatomy/roots.js";
-import { fillRootless } from "../anatomy/roots.js";
 import { messageOf } from "../errors.js";
 import type { Settings } from "../settings/load.js";
 import { SyncStatus } from "../store/status.js";
-import type { FileState, Project, Store, WorkItem } from "../store/types.js";
+import type { Project, Store } from "../store/types.js";
 import { retryBaseMs } from "./backoff.js";
 import {
   type BringPlan,
@@ -33,13 +32,13 @@ import {
   planBring,
 } from "./bring.js";
 import type { ClaimResult, EngineCore } from "./core.js";
+import { jobsFor } from "./jobs.js";
 import { closePair, openPair, type PairPlan, planPairs, type SyncPair } from "./pair.js";
 import { StateRecorder } from "./recorder.js";
 import { type RecoverOptions, type RecoverReport, recoverWith } from "./recover.js";
 import { runJobs } from "./runner.js";
 import {
   DEFAULT_LEASE_MS,
-  type Direction,
   type EngineEvent,
   type EngineListener,
   type FileJob,
@@ -341,61 +340,4 @@ export function bring(engine: SyncEngine, request: BringRequest): Promise<BringR
 
 function skipped(project: string, reason: string, problem: boolean): ProjectReport {
   return { project, skipped: reason, ...(problem ? { problem } : {}), outcomes: [], claimedElsewhere: 0 };
-}
-
-/**
- * The files of work items that can move now: the receiving side wants them
- * (QUEUED, or IN_PROGRESS left by a stopped process), the other side has them
- * (OK), and retries are below retry_cnt.
- */
-export function jobsFor(pair: SyncPair, items: WorkItem[], direction: Direction): FileJob[] {
-  const jobs: FileJob[] = [];
-  for (const item of items) {
-    const wanting = direction === "download" ? item.local : item.remote;
-    const having = direction === "download" ? item.remote : item.local;
-    const wantFiles = byId(wanting?.files);
-    const haveFiles = byId(having?.files);
-    for (const file of item.files) {
-      const want = wantFiles.get(file.id);
-      const have = haveFiles.get(file.id);
-      if (!want || !have || have.status !== SyncStatus.OK) continue;
-      if (want.status !== SyncStatus.QUEUED && want.status !== SyncStatus.IN_PROGRESS) continue;
-      if (want.retries >= pair.retryCnt) continue;
-      jobs.push({
-        project: pair.project.name,
-        representationId: item.representationId,
-        file,
-        direction,
-        targetSite: direction === "download" ? pair.active.name : pair.remote.name,
-        sourceSite: direction === "download" ? pair.remote.name : pair.active.name,
-        ...pathsOf(pair, file.path),
-        retries: want.retries,
-      });
-    }
-  }
-  return jobs;
-}
-
-/**
- * The file's path on both sites. A path one site cannot resolve (a root it
- * does not define) makes a job that fails on its own, so the rest of the
- * representation and of the pass still move.
- */
-function pathsOf(pair: SyncPair, rootless: string): Pick<FileJob, "localPath" | "remotePath" | "unresolved"> {
-  const paths = { localPath: rootless, remotePath: rootless };
-  for (const [key, site] of [
-    ["localPath", pair.active],
-    ["remotePath", pair.remote],
-  ] as const) {
-    try {
-      paths[key] = fillRootless(rootless, site.roots);
-    } catch (error) {
-      return { ...paths, unresolved: `cannot resolve the path on site "${site.name}": ${messageOf(error)}` };
-    }
-  }
-  return paths;
-}
-
-function byId(files: FileState[] | undefined): Map<string, FileState> {
-  return new Map((files ?? []).map((f) => [f.fileId, f]));
 }

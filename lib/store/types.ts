@@ -120,16 +120,6 @@ export interface FileState {
 }
 
 /** One file's change; absent fields keep their stored values (message/retries are cleared when falsy). */
-export interface FileStateUpdate {
-  fileId: string;
-  status: SyncStatus;
-  size?: number;
-  timestamp?: number;
-  message?: string | null;
-  retries?: number;
-  progress?: number;
-}
-
 export interface SiteState {
   representationId: string;
   site: string;
@@ -138,56 +128,20 @@ export interface SiteState {
   files: FileState[];
 }
 
-export interface SetSiteStateOptions {
-  files: FileStateUpdate[];
-  /** Rebuild the file list from the representation's current files first (add_site --force, hero). */
-  reset?: boolean;
-  /** Defaults to the stored value, else 50. */
-  priority?: number;
-}
+// State writes, their options and multi-row changes: lib/store/state-changes.ts.
+import type {
+  FileStateUpdate,
+  SetSiteStateOptions,
+  SiteStateChange,
+  StateConflict,
+} from "./state-changes.js";
 
-/**
- * One change of a (representation, site) record inside `changeSiteStates`.
- * `expect` is checked in the same transaction as the writes, so "add unless
- * present" or "remove only what exists" cannot race another process.
- */
-export type SiteStateChange =
-  | {
-      op: "set";
-      representationId: string;
-      site: string;
-      options: SetSiteStateOptions;
-      expect?: "present" | "absent";
-      /**
-       * Leave out the files another owner holds a live claim on: recovery must
-       * not requeue a transfer that is still running somewhere.
-       */
-      skipClaimed?: boolean;
-      /**
-       * Apply a file's update only while its stored status is still this one:
-       * a file another process settled since it was read keeps its state.
-       */
-      onlyWhile?: SyncStatus;
-      /** Write only where the record does not exist yet; an existing one is left as it is (no conflict). */
-      onlyIfAbsent?: boolean;
-    }
-  | {
-      op: "remove";
-      representationId: string;
-      site: string;
-      expect?: "present";
-      /** Refuse while another owner holds a live claim on any file (its bytes are being written). */
-      refuseClaimed?: boolean;
-    };
-
-/** Why a change of `changeSiteStates` was refused; then nothing at all was written. */
-export interface StateConflict {
-  representationId: string;
-  site: string;
-  reason: "present" | "absent" | "claimed";
-  /** With "claimed": the files under a live claim. */
-  fileIds: string[];
-}
+export type {
+  FileStateUpdate,
+  SetSiteStateOptions,
+  SiteStateChange,
+  StateConflict,
+} from "./state-changes.js";
 
 export type StateSortKey =
   | "folder"

@@ -12,6 +12,7 @@ import { StoreError } from "../../errors.js";
 import type { Store } from "../types.js";
 import * as catalog from "./catalog.js";
 import { MIGRATIONS } from "./migrations.js";
+import * as representations from "./representations.js";
 import * as state from "./state.js";
 import * as work from "./work.js";
 
@@ -63,10 +64,11 @@ export function openSqliteStore(file: string): Store {
     getProducts: (project, filter) => run(() => catalog.getProducts(db, project, filter)),
     getVersions: (project, filter) => run(() => catalog.getVersions(db, project, filter)),
     getLastVersions: (project, ids) => run(() => catalog.getLastVersions(db, project, ids)),
-    getRepresentations: (project, filter) => run(() => catalog.getRepresentations(db, project, filter)),
-    listRepresentations: (project, page) => run(() => catalog.listRepresentations(db, project, page)),
+    getRepresentations: (project, filter) =>
+      run(() => representations.getRepresentations(db, project, filter)),
+    listRepresentations: (project, page) => run(() => representations.listRepresentations(db, project, page)),
     findRepresentationIds: (project, prefix, limit) =>
-      run(() => catalog.findRepresentationIds(db, project, prefix, limit)),
+      run(() => representations.findRepresentationIds(db, project, prefix, limit)),
     getVersionLinks: (project, ids, types) => run(() => catalog.getVersionLinks(db, project, ids, types)),
     registerPublish: (project, record) => run(() => catalog.registerPublish(db, project, record)),
     getSiteStates: (project, ids, sites) => run(() => state.getSiteStates(db, project, ids, sites)),

@@ -18,7 +18,7 @@ import type {
   StateRow,
   StateSortKey,
 } from "../types.js";
-import { filesOf } from "./catalog.js";
+import { filesOf } from "./representations.js";
 import { jsonList, type NamedParams, nowSeconds, writeSiteState } from "./rows.js";
 
 interface StateRecordRow {

@@ -5,7 +5,7 @@
 import type { Database } from "better-sqlite3";
 import { SyncStatus } from "../status.js";
 import type { Claim, FileState, PauseTarget, SiteState, WorkItem, WorkQuery } from "../types.js";
-import { filesOf } from "./catalog.js";
+import { filesOf } from "./representations.js";
 
 interface WorkRow {
   representation_id: string;
