@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { makeStudio, type Studio } from "../helpers/cli.js";
+import { makeStudio, publishArgs, type Studio } from "../helpers/cli.js";
 
 interface PublishJson {
   versionId: string;
@@ -29,29 +29,13 @@ function workfileWithResources(studio: Studio): { scene: string; resources: stri
   return { scene: path.join(src, "scene.ma"), resources: path.join(src, "resources") };
 }
 
-const publishArgs = (scene: string, ...more: string[]) => [
-  "publish",
-  "--project",
-  "Proj",
-  "--folder",
-  "/assets/characters/hero",
-  "--task",
-  "modeling",
-  "--product",
-  "workfileModeling",
-  "--product-type",
-  "workfile",
-  "--file",
-  scene,
-  "--json",
-  ...more,
-];
+const publishJson = (scene: string, ...more: string[]) => publishArgs(scene, "--json", ...more);
 
 describe("sitesync publish", () => {
   it("copies a workfile and its resources to the publish template path on studio and registers them rootless", async () => {
     const studio = await makeStudio();
     const { scene, resources } = workfileWithResources(studio);
-    const result = await studio.run(...publishArgs(scene, "--resources", resources, "--site", "studio"));
+    const result = await studio.run(...publishJson(scene, "--resources", resources, "--site", "studio"));
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const published = result.json() as PublishJson;
@@ -78,7 +62,7 @@ describe("sitesync publish", () => {
     const studio = await makeStudio();
     const { scene, resources } = workfileWithResources(studio);
     const published = (
-      await studio.run(...publishArgs(scene, "--resources", resources, "--site", "studio"))
+      await studio.run(...publishJson(scene, "--resources", resources, "--site", "studio"))
     ).json() as PublishJson;
     const status = await studio.run(
       "status",
@@ -101,8 +85,8 @@ describe("sitesync publish", () => {
   it("publishes the next version number per product", async () => {
     const studio = await makeStudio();
     const { scene } = workfileWithResources(studio);
-    const v1 = (await studio.run(...publishArgs(scene, "--site", "studio"))).json() as PublishJson;
-    const v2 = (await studio.run(...publishArgs(scene, "--site", "studio"))).json() as PublishJson;
+    const v1 = (await studio.run(...publishJson(scene, "--site", "studio"))).json() as PublishJson;
+    const v2 = (await studio.run(...publishJson(scene, "--site", "studio"))).json() as PublishJson;
     expect([v1.version, v2.version]).toEqual([1, 2]);
     expect(v2.files[0]?.path).toMatch(/\/v002\/PR_hero_workfileModeling_v002\.ma$/);
   });
@@ -110,7 +94,7 @@ describe("sitesync publish", () => {
   it("publishes on the active site by default, leaving the remote site QUEUED", async () => {
     const studio = await makeStudio("artist7");
     const { scene } = workfileWithResources(studio);
-    const result = await studio.run(...publishArgs(scene));
+    const result = await studio.run(...publishJson(scene));
     expect(result.code).toBe(0);
     const local = path.join(
       studio.localRoot,
@@ -125,15 +109,15 @@ describe("sitesync publish", () => {
   it("records a reference link to another version", async () => {
     const studio = await makeStudio();
     const { scene } = workfileWithResources(studio);
-    const model = (await studio.run(...publishArgs(scene, "--site", "studio"))).json() as PublishJson;
+    const model = (await studio.run(...publishJson(scene, "--site", "studio"))).json() as PublishJson;
     const rig = await studio.run(
-      ...publishArgs(scene, "--site", "studio", "--link", `reference:${model.versionId}`).map((a) =>
+      ...publishJson(scene, "--site", "studio", "--link", `reference:${model.versionId}`).map((a) =>
         a === "workfileModeling" ? "workfileRigging" : a,
       ),
     );
     expect(rig.code).toBe(0);
     const bad = await studio.run(
-      ...publishArgs(scene, "--site", "studio", "--link", `reference:${"0".repeat(32)}`),
+      ...publishJson(scene, "--site", "studio", "--link", `reference:${"0".repeat(32)}`),
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`version ${"0".repeat(32)} does not exist`);
@@ -150,7 +134,7 @@ describe("sitesync publish failures", () => {
     );
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, "PR_hero_workfileModeling_v001.ma"), "left over");
-    const result = await studio.run(...publishArgs(scene, "--resources", resources, "--site", "studio"));
+    const result = await studio.run(...publishJson(scene, "--resources", resources, "--site", "studio"));
     expect(result.code).toBe(1);
     expect(result.json()).toMatchObject({ error: { kind: "provider", exitCode: 1 } });
     expect(result.stderr).toContain('already exists on site "studio" but version 1 is not registered');
@@ -166,7 +150,7 @@ describe("sitesync publish --hero", () => {
     const studio = await makeStudio();
     const { scene, resources } = workfileWithResources(studio);
     const first = await studio.run(
-      ...publishArgs(scene, "--resources", resources, "--site", "studio", "--hero"),
+      ...publishJson(scene, "--resources", resources, "--site", "studio", "--hero"),
     );
     expect(first.code, first.stderr).toBe(0);
     const hero1 = (first.json() as { hero: { representationId: string; files: Array<{ path: string }> } })
@@ -194,7 +178,7 @@ describe("sitesync publish --hero", () => {
     ];
     expect((await studio.run("site", "add", ...target)).code).toBe(0);
     writeFileSync(scene, "//Maya ASCII scene v2\n");
-    const second = await studio.run(...publishArgs(scene, "--site", "studio", "--hero"));
+    const second = await studio.run(...publishJson(scene, "--site", "studio", "--hero"));
     expect(second.code, second.stderr).toBe(0);
     const result = second.json() as PublishJson & {
       hero: { representationId: string; sites: Record<string, number> };

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SyncStatus } from "../../lib/store/status.js";
 import { registerProvider } from "../../providers/registry.js";
 import { createSlowDriveFactory } from "../fixtures/providers/slow-drive-impl.mjs";
-import { CLI, runCli } from "../helpers/cli.js";
+import { CLI, publishArgs, runCli } from "../helpers/cli.js";
 import type { EngineStudio } from "../helpers/engine.js";
 import { hookStudio } from "../helpers/hook.js";
 
@@ -174,19 +174,7 @@ describe.each(["SIGINT", "SIGTERM"] as const)("on %s", (signal) => {
     writeFileSync(path.join(src, "scene.ma"), "scene");
     const result = await interrupt(
       [
-        "publish",
-        "--project",
-        "Proj",
-        "--folder",
-        "/assets/characters/hero",
-        "--task",
-        "modeling",
-        "--product",
-        "workfileModeling",
-        "--product-type",
-        "workfile",
-        "--file",
-        path.join(src, "scene.ma"),
+        ...publishArgs(path.join(src, "scene.ma")),
         "--resources",
         path.join(src, "res"),
         "--site",

@@ -9,7 +9,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { CLI, PROJECT_YAML, runCli } from "../helpers/cli.js";
+import { CLI, PROJECT_YAML, publishArgs, runCli } from "../helpers/cli.js";
 import { tempDir } from "../helpers/tmp.js";
 
 describe("the built command's worker modules", () => {
@@ -38,24 +38,7 @@ describe("the built command's worker modules", () => {
     expect((await run("project", "import", "project.yaml")).code).toBe(0);
     const bytes = Buffer.from("//Maya ASCII scene\n".repeat(1000));
     writeFileSync(path.join(cwd, "scene.ma"), bytes);
-    const published = await run(
-      "publish",
-      "--project",
-      "Proj",
-      "--folder",
-      "/assets/characters/hero",
-      "--task",
-      "modeling",
-      "--product",
-      "workfileModeling",
-      "--product-type",
-      "workfile",
-      "--file",
-      path.join(cwd, "scene.ma"),
-      "--site",
-      "studio",
-      "--json",
-    );
+    const published = await run(...publishArgs(path.join(cwd, "scene.ma")), "--site", "studio", "--json");
     expect(published.stderr).toBe("");
     expect(published.code).toBe(0);
     const db = new Database(path.join(home, "sitesync.db"), { readonly: true });

@@ -46,6 +46,15 @@ folders:
       - {name: rigging, type: Rigging}
 `;
 
+/** `sitesync publish` of `file` as workfileModeling of the hero's modeling task in "Proj", then `more`. */
+export function publishArgs(file: string, ...more: string[]): string[] {
+  return [
+    ...["publish", "--project", "Proj", "--folder", "/assets/characters/hero", "--task", "modeling"],
+    ...["--product", "workfileModeling", "--product-type", "workfile", "--file", file],
+    ...more,
+  ];
+}
+
 export interface Studio {
   dir: string;
   home: string;

@@ -14,6 +14,7 @@ import { SyncStatus } from "../../lib/store/status.js";
 import { runCli } from "../helpers/cli.js";
 import { artistSettings, type EngineStudio, engineStudio } from "../helpers/engine.js";
 import { type RunningService, startService } from "../helpers/service.js";
+import { vendorSite } from "../helpers/sftp-studio.js";
 import { type SshdServer, startSshd } from "../helpers/sshd.js";
 
 let server: SshdServer;
@@ -36,7 +37,7 @@ afterAll(async () => {
 
 /** The studio home: studio is the active site, nothing else to sync unless vendor is always accessible. */
 function studioSettings(roots: { studio: string; local: string }, alwaysAccessible: boolean): string {
-  const vendor = `- {name: vendor, provider: sftp, sftp: {sftp_host: "${server.host}", sftp_port: ${server.port}, sftp_user: "${server.user}", sftp_pass: "${server.password}", roots: "${server.root}", host_key_checking: accept-new, known_hosts: "${server.dir}/client_known_hosts"}}`;
+  const vendor = vendorSite(server);
   const config = `{loop_delay: 3600${alwaysAccessible ? ", always_accessible_on: [vendor]" : ""}}`;
   return artistSettings(roots, { config, remote: "local", sites: [vendor] });
 }

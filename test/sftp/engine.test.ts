@@ -5,28 +5,25 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fillRootless } from "../../lib/anatomy/roots.js";
 import { SyncStatus } from "../../lib/store/status.js";
 import { runCli } from "../helpers/cli.js";
 import { artistSettings, type EngineStudio, engineStudio } from "../helpers/engine.js";
-import { type SshdServer, startSshd } from "../helpers/sshd.js";
+import { sshdForStudios, vendorSite } from "../helpers/sftp-studio.js";
+import type { SshdServer } from "../helpers/sshd.js";
 
 let server: SshdServer;
 let studio: EngineStudio | undefined;
 
-beforeAll(async () => {
-  server = await startSshd();
-}, 60_000);
-
-afterEach(async () => {
-  await studio?.closeAll();
-  studio = undefined;
-  if (server) rmSync(path.join(server.root, "Proj"), { recursive: true, force: true });
-});
-
-afterAll(async () => {
-  await server?.stop();
+sshdForStudios({
+  started: (started) => {
+    server = started;
+  },
+  studio: () => studio,
+  reset: () => {
+    studio = undefined;
+  },
 });
 
 /**
@@ -49,10 +46,6 @@ function expectNoSecretWritten(...outputs: string[]): void {
   expect(everything.includes(server.passphrase), "the key passphrase was written").toBe(false);
 }
 
-function vendorSite(extra = "", sftpExtra = ""): string {
-  return `- {name: vendor, provider: sftp, ${extra} sftp: {${sftpExtra} sftp_host: "${server.host}", sftp_port: ${server.port}, sftp_user: "${server.user}", sftp_pass: "${server.password}", roots: "${server.root}", host_key_checking: accept-new, known_hosts: "${server.dir}/client_known_hosts"}}`;
-}
-
 const partials = (dir: string) =>
   existsSync(dir)
     ? readdirSync(dir, { recursive: true })
@@ -63,7 +56,7 @@ const partials = (dir: string) =>
 describe("engine with an SFTP site", () => {
   it("uploads from the artist's site to the SFTP site and downloads back, logging no secret", async () => {
     studio = await engineStudio({
-      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite()] }),
+      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite(server)] }),
     });
     const { representationId, paths } = await studio.publishFiles(
       { "scene.ma": "from the freelancer", "res/tex/a.png": "A" },
@@ -120,7 +113,7 @@ describe("engine with an SFTP site", () => {
       settings: (roots) =>
         artistSettings(
           { studio: server.root, local: roots.local },
-          { remote: "vendor", sites: [vendorSite("alternative_sites: [studio],")] },
+          { remote: "vendor", sites: [vendorSite(server, { site: "alternative_sites: [studio]," })] },
         ),
     });
     const big = Buffer.alloc(256 * 1024 * 1024, 9);
@@ -147,7 +140,7 @@ describe("engine with an SFTP site", () => {
           {
             remote: "vendor",
             config: "{retry_cnt: 2}",
-            sites: [vendorSite("alternative_sites: [studio],", "verify: sha256,")],
+            sites: [vendorSite(server, { site: "alternative_sites: [studio],", sftp: "verify: sha256," })],
           },
         ),
     });
@@ -178,7 +171,11 @@ describe("engine with an SFTP site", () => {
       settings: (roots) =>
         artistSettings(
           { studio: server.root, local: roots.local },
-          { remote: "vendor", config: "{retry_cnt: 1}", sites: [vendorSite("alternative_sites: [studio],")] },
+          {
+            remote: "vendor",
+            config: "{retry_cnt: 1}",
+            sites: [vendorSite(server, { site: "alternative_sites: [studio]," })],
+          },
         ),
     });
     const published = { "same.ma": Buffer.alloc(1024 * 1024, 5), "res/shorter.exr": Buffer.alloc(4096, 7) };
@@ -205,7 +202,7 @@ describe("engine with an SFTP site", () => {
 
   it("moves many small files over parallel SFTP connections", async () => {
     studio = await engineStudio({
-      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite()] }),
+      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite(server)] }),
     });
     const files: Record<string, string> = { "scene.ma": "scene" };
     for (let i = 0; i < 200; i++)
@@ -232,7 +229,7 @@ describe("engine with an SFTP site", () => {
           {
             remote: "vendor",
             config: "{retry_cnt: 3}",
-            sites: [vendorSite("alternative_sites: [studio],")],
+            sites: [vendorSite(server, { site: "alternative_sites: [studio]," })],
           },
         ),
     });
@@ -277,7 +274,7 @@ describe("engine with an SFTP site", () => {
 
   it("fails sync --once with exit 1 when the server's host key changed, and says so in status", async () => {
     studio = await engineStudio({
-      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite()] }),
+      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite(server)] }),
     });
     await studio.publishFiles({ "scene.ma": "before the key changed" }, { site: "local" });
     const outputs: string[] = [];

@@ -21,6 +21,7 @@ import type { FileOutcome } from "../../lib/engine/types.js";
 import { ProviderError } from "../../lib/errors.js";
 import { createProvider } from "../../providers/registry.js";
 import { artistSettings, type EngineStudio, engineStudio } from "../helpers/engine.js";
+import { vendorSite } from "../helpers/sftp-studio.js";
 import { type SshdServer, startSshd } from "../helpers/sshd.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -61,15 +62,11 @@ function serverFolder(dir: string, mode: number): void {
   chmodSync(dir, mode);
 }
 
-function vendorSite(root: string): string {
-  return `- {name: vendor, provider: sftp, sftp: {sftp_host: "${server.host}", sftp_port: ${server.port}, sftp_user: "${server.user}", sftp_pass: "${server.password}", roots: "${root}", host_key_checking: accept-new, known_hosts: "${server.dir}/client_known_hosts"}}`;
-}
-
 const LIBRARY_WORDS = /_do|_put|fastPut|fastGet|_mkdir|_xstat|getConnection|->/;
 
 async function failedUpload(root: string, before?: (remoteDir: string) => void) {
   studio = await engineStudio({
-    settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite(root)] }),
+    settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite(server, { root })] }),
   });
   const { paths } = await studio.publishFiles({ "scene.ma": "for the vendor" }, { site: "local" });
   const remote = fillRootless(paths[0] as string, { work: root });

@@ -5,35 +5,27 @@
  * lib/publish/hash.ts) of a file with a whole-second mtime agrees between
  * the sites.
  */
-import { rmSync, statSync, utimesSync } from "node:fs";
-import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { statSync, utimesSync } from "node:fs";
+import { describe, expect, it } from "vitest";
 import { fillRootless } from "../../lib/anatomy/roots.js";
 import { op3Hash } from "../../lib/publish/hash.js";
 import { onSftpWarning } from "../../providers/sftp/warnings.js";
 import { artistSettings, type EngineStudio, engineStudio } from "../helpers/engine.js";
+import { sshdForStudios, vendorSite } from "../helpers/sftp-studio.js";
 import { type SshdServer, startSshd } from "../helpers/sshd.js";
 
 let server: SshdServer;
 let studio: EngineStudio | undefined;
 
-beforeAll(async () => {
-  server = await startSshd();
-}, 60_000);
-
-afterEach(async () => {
-  await studio?.closeAll();
-  studio = undefined;
-  if (server) rmSync(path.join(server.root, "Proj"), { recursive: true, force: true });
+sshdForStudios({
+  started: (started) => {
+    server = started;
+  },
+  studio: () => studio,
+  reset: () => {
+    studio = undefined;
+  },
 });
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-function vendorSite(extra = "", on: SshdServer = server): string {
-  return `- {name: vendor, provider: sftp, ${extra} sftp: {sftp_host: "${on.host}", sftp_port: ${on.port}, sftp_user: "${on.user}", sftp_pass: "${on.password}", roots: "${on.root}", host_key_checking: accept-new, known_hosts: "${on.dir}/client_known_hosts"}}`;
-}
 
 function op3(file: string): string {
   const s = statSync(file);
@@ -54,7 +46,7 @@ function expectSameTimes(copy: string, source: string): void {
 describe("SFTP transfers keep the source's modification time", () => {
   it("uploads to the SFTP site with the local file's mtime and op3 hash", async () => {
     studio = await engineStudio({
-      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite()] }),
+      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite(server)] }),
     });
     const { paths } = await studio.publishFiles(FILES, { site: "local" });
     const sources = paths.map((p) => fillRootless(p, { work: studio?.localRoot ?? "" }));
@@ -76,7 +68,7 @@ describe("SFTP transfers keep the source's modification time", () => {
       settings: (roots) =>
         artistSettings(
           { studio: server.root, local: roots.local },
-          { remote: "vendor", sites: [vendorSite("alternative_sites: [studio],")] },
+          { remote: "vendor", sites: [vendorSite(server, { site: "alternative_sites: [studio]," })] },
         ),
     });
     const { paths } = await studio.publishFiles(FILES);
@@ -96,7 +88,7 @@ describe("SFTP transfers keep the source's modification time", () => {
 
   it("keeps the whole seconds of a finer local mtime on upload", async () => {
     studio = await engineStudio({
-      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite()] }),
+      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite(server)] }),
     });
     const { paths } = await studio.publishFiles({ "scene.ma": "fine mtime" }, { site: "local" });
     const source = fillRootless(paths[0] as string, { work: studio.localRoot });
@@ -112,7 +104,7 @@ describe("SFTP transfers keep the source's modification time", () => {
     onSftpWarning((message) => warnings.push(message));
     try {
       studio = await engineStudio({
-        settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite("", strict)] }),
+        settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite(strict)] }),
       });
       const { paths } = await studio.publishFiles(
         { "scene.ma": "refused times", "res/a.png": "a" },

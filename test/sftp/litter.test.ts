@@ -4,34 +4,27 @@
  * folder, once older than the claim lease, through the provider's list, stat
  * and remove; the pid in its name is some other machine's, so only age counts.
  */
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fillRootless } from "../../lib/anatomy/roots.js";
 import { artistSettings, type EngineStudio, engineStudio } from "../helpers/engine.js";
-import { type SshdServer, startSshd } from "../helpers/sshd.js";
+import { sshdForStudios, vendorSite } from "../helpers/sftp-studio.js";
+import type { SshdServer } from "../helpers/sshd.js";
 import { fileAged } from "../helpers/temps.js";
 
 let server: SshdServer;
 let studio: EngineStudio | undefined;
 
-beforeAll(async () => {
-  server = await startSshd();
-}, 60_000);
-
-afterEach(async () => {
-  await studio?.closeAll();
-  studio = undefined;
-  if (server) rmSync(path.join(server.root, "Proj"), { recursive: true, force: true });
+sshdForStudios({
+  started: (started) => {
+    server = started;
+  },
+  studio: () => studio,
+  reset: () => {
+    studio = undefined;
+  },
 });
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-function vendorSite(): string {
-  return `- {name: vendor, provider: sftp, sftp: {sftp_host: "${server.host}", sftp_port: ${server.port}, sftp_user: "${server.user}", sftp_pass: "${server.password}", roots: "${server.root}", host_key_checking: accept-new, known_hosts: "${server.dir}/client_known_hosts"}}`;
-}
 
 /** Makes the folders down to `dir` as the SFTP user's, as its own uploads would have. */
 function serverFolder(dir: string): void {
@@ -48,7 +41,7 @@ function serverFolder(dir: string): void {
 describe("a pass uploading to an SFTP site", () => {
   it("removes a killed uploader's temporary file older than the lease and keeps a younger one", async () => {
     studio = await engineStudio({
-      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite()] }),
+      settings: (roots) => artistSettings(roots, { remote: "vendor", sites: [vendorSite(server)] }),
     });
     const { paths } = await studio.publishFiles({ "scene.ma": "from the freelancer" }, { site: "local" });
     const target = fillRootless(paths[0] as string, { work: server.root });

@@ -5,33 +5,25 @@
  * site and the path.
  */
 import { rmSync } from "node:fs";
-import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fillRootless } from "../../lib/anatomy/roots.js";
 import { runCli } from "../helpers/cli.js";
 import { artistSettings, type EngineStudio, engineStudio } from "../helpers/engine.js";
-import { type SshdServer, startSshd } from "../helpers/sshd.js";
+import { sshdForStudios, vendorSite } from "../helpers/sftp-studio.js";
+import type { SshdServer } from "../helpers/sshd.js";
 
 let server: SshdServer;
 let studio: EngineStudio | undefined;
 
-beforeAll(async () => {
-  server = await startSshd();
-}, 60_000);
-
-afterEach(async () => {
-  await studio?.closeAll();
-  studio = undefined;
-  if (server) rmSync(path.join(server.root, "Proj"), { recursive: true, force: true });
+sshdForStudios({
+  started: (started) => {
+    server = started;
+  },
+  studio: () => studio,
+  reset: () => {
+    studio = undefined;
+  },
 });
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-function vendorSite(extra = ""): string {
-  return `- {name: vendor, provider: sftp, ${extra} sftp: {sftp_host: "${server.host}", sftp_port: ${server.port}, sftp_user: "${server.user}", sftp_pass: "${server.password}", roots: "${server.root}", host_key_checking: accept-new, known_hosts: "${server.dir}/client_known_hosts"}}`;
-}
 
 interface SyncJson {
   projects: Array<{ failed: Array<{ file: string; message: string; retries: number }> }>;
@@ -50,7 +42,11 @@ describe("a missing source file over SFTP fails at once", () => {
       settings: (roots) =>
         artistSettings(
           { studio: server.root, local: roots.local },
-          { remote: "vendor", config: "{retry_cnt: 3}", sites: [vendorSite("alternative_sites: [studio],")] },
+          {
+            remote: "vendor",
+            config: "{retry_cnt: 3}",
+            sites: [vendorSite(server, { site: "alternative_sites: [studio]," })],
+          },
         ),
     });
     const { paths } = await studio.publishFiles({ "scene.ma": "deleted after publish" });
@@ -66,7 +62,7 @@ describe("a missing source file over SFTP fails at once", () => {
   it("fails an upload whose local file was deleted after publish, naming the path and the site", async () => {
     studio = await engineStudio({
       settings: (roots) =>
-        artistSettings(roots, { remote: "vendor", config: "{retry_cnt: 3}", sites: [vendorSite()] }),
+        artistSettings(roots, { remote: "vendor", config: "{retry_cnt: 3}", sites: [vendorSite(server)] }),
     });
     const { paths } = await studio.publishFiles({ "scene.ma": "deleted after publish" }, { site: "local" });
     const gone = fillRootless(paths[0] as string, { work: studio.localRoot });

@@ -9,6 +9,7 @@ import { fillRootless } from "../../lib/anatomy/roots.js";
 import { SyncStatus } from "../../lib/store/status.js";
 import { runCli } from "../helpers/cli.js";
 import { artistSettings, type EngineStudio, engineStudio } from "../helpers/engine.js";
+import { vendorSite } from "../helpers/sftp-studio.js";
 import { type SshdServer, startSshd } from "../helpers/sshd.js";
 
 let server: SshdServer;
@@ -28,7 +29,7 @@ afterAll(async () => {
 
 describe("sitesync validate on a site with alternatives", () => {
   it("queues a missing file on the SFTP site and on studio, the same storage", async () => {
-    const vendor = `- {name: vendor, provider: sftp, alternative_sites: [studio], sftp: {sftp_host: "${server.host}", sftp_port: ${server.port}, sftp_user: "${server.user}", sftp_pass: "${server.password}", roots: "${server.root}", host_key_checking: accept-new, known_hosts: "${server.dir}/client_known_hosts"}}`;
+    const vendor = vendorSite(server, { site: "alternative_sites: [studio]," });
     studio = await engineStudio({
       settings: (roots) =>
         artistSettings({ studio: server.root, local: roots.local }, { remote: "vendor", sites: [vendor] }),
