@@ -11,10 +11,10 @@ import { InputError } from "./errors.js";
 import { localSiteId, resolveHome } from "./home.js";
 import { findSettingsFile, loadSettings, type Settings } from "./settings/load.js";
 import { type ProjectSites, resolveProjectSites } from "./settings/sites.js";
-import { openSqliteStore } from "./store/sqlite/index.js";
+import { chooseStore, openStore, STORE_FILE } from "./store/open.js";
 import type { Project, Store } from "./store/types.js";
 
-export const STORE_FILE = "sitesync.db";
+export { STORE_FILE };
 
 export interface Context {
   home: string;
@@ -44,21 +44,20 @@ export function loadHomeSettings(home: string): Promise<Settings> {
 export async function openContext(options: OpenOptions = {}): Promise<Context> {
   const env = options.env ?? process.env;
   const home = resolveHome(options.home, env);
-  const storeFile = path.join(home, STORE_FILE);
-  if (!options.create && !existsSync(storeFile) && !env.SITESYNC_STORE_URL) {
-    throw new InputError(
-      `${home} is not a sitesync home (no ${STORE_FILE}); run "sitesync init --home ${home}" first`,
-    );
-  }
-  if (env.SITESYNC_STORE_URL) {
-    throw new InputError(
-      `SITESYNC_STORE_URL: only the embedded SQLite store is available in this version; unset it to use ${storeFile}`,
-    );
-  }
+  const homeStore = path.join(home, STORE_FILE);
+  if (!options.create && !existsSync(homeStore) && !existsSync(home)) throw notAHome(home);
   const settings = await loadHomeSettings(home);
+  const choice = chooseStore(home, settings, env);
+  if (choice.kind === "sqlite" && !options.create && !existsSync(choice.file)) throw notAHome(home);
   const siteId = localSiteId(home, { create: options.create ?? false, env });
-  const store = openSqliteStore(storeFile);
+  const store = await openStore(choice);
   return { home, settings, store, siteId, platform: currentPlatform() };
+}
+
+function notAHome(home: string): InputError {
+  return new InputError(
+    `${home} is not a sitesync home (no ${STORE_FILE}); run "sitesync init --home ${home}" first`,
+  );
 }
 
 export async function requireProject(context: Context, name: string): Promise<Project> {

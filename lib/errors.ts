@@ -77,6 +77,16 @@ export class StoreError extends SitesyncError {
   readonly kind = "store";
 }
 
+/**
+ * The store could not be reached or refused the login: a wrong URL, a server
+ * that does not answer, a bad password. Exit 2, like bad settings: nothing
+ * was read or written, and retrying the same command will not help.
+ */
+export class StoreConnectError extends SitesyncError {
+  readonly exitCode = 2;
+  readonly kind = "store-connect";
+}
+
 /** The message of anything thrown: custom providers and libraries may throw non-Errors. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

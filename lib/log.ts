@@ -24,6 +24,8 @@ export const SECRET_KEYS = [
   "secret",
   "config_params",
   "authorization",
+  // A store URL may carry its password (postgres://user:password@host/db).
+  "url",
 ];
 
 const SECRETS = new Set(SECRET_KEYS);

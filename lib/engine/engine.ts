@@ -22,7 +22,7 @@ import type { Platform } from "../anatomy/roots.js";
 import { messageOf } from "../errors.js";
 import type { Settings } from "../settings/load.js";
 import { SyncStatus } from "../store/status.js";
-import type { Project, Store } from "../store/types.js";
+import type { Project, Store, WorkItem } from "../store/types.js";
 import { retryBaseMs } from "./backoff.js";
 import {
   type BringPlan,
@@ -75,8 +75,14 @@ export interface EngineOptions {
   leaseMs?: number;
 }
 
+/**
+ * When this process started (epoch ms): part of a claim owner's id, as a
+ * process id alone means nothing across machines, and is reused on one.
+ */
+const PROCESS_START = Math.round(Date.now() - process.uptime() * 1000);
+
 export class SyncEngine {
-  /** The id this engine's claims are taken under (host/pid/random): a service releases them when it stops. */
+  /** The id this engine's claims are taken under (host/pid/start.random): a service releases them when it stops. */
   readonly owner: string;
   private readonly listeners = new Set<EngineListener>();
   private readonly concurrency: number;
@@ -86,7 +92,7 @@ export class SyncEngine {
   private readonly core: EngineCore;
 
   constructor(private readonly options: EngineOptions) {
-    this.owner = `${os.hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`;
+    this.owner = `${os.hostname()}/${process.pid}/${PROCESS_START.toString(36)}.${randomBytes(4).toString("hex")}`;
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.baseMs = options.retryBaseMs ?? retryBaseMs();
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
@@ -211,7 +217,13 @@ export class SyncEngine {
     const { pair } = opened;
     try {
       const limit = batchLimitOf(pair.remote.provider);
-      const query = { localSite: pair.active.name, remoteSite: pair.remote.name, limit };
+      // The batch is claimed as it is picked: services on other machines asking now get other files.
+      const query = {
+        localSite: pair.active.name,
+        remoteSite: pair.remote.name,
+        limit,
+        claimFor: { owner: this.owner, leaseMs: this.leaseMs },
+      };
       const uploads = await this.options.store.findWork(project.name, { ...query, direction: "upload" });
       const downloads =
         uploads.length < limit
@@ -223,6 +235,8 @@ export class SyncEngine {
           : [];
       const candidates = [...jobsFor(pair, uploads, "upload"), ...jobsFor(pair, downloads, "download")];
       const { jobs, claimedElsewhere } = await this.claim(candidates);
+      await this.releaseUnused(uploads, "upload", jobs, pair);
+      await this.releaseUnused(downloads, "download", jobs, pair);
       this.emit({
         type: "project-start",
         project: project.name,
@@ -297,6 +311,31 @@ export class SyncEngine {
       jobs.push(...group.filter((j) => claimed.has(j.file.id) && !ok.has(j.file.id)));
     }
     return { jobs, alreadyDone, claimedElsewhere: unique.length - jobs.length - alreadyDone.length };
+  }
+
+  /**
+   * Gives back what the batch query claimed but this pass will not move (a
+   * file past retry_cnt, a second file on one target path), so another
+   * process can take it now rather than when the lease lapses.
+   */
+  private async releaseUnused(
+    items: WorkItem[],
+    direction: "upload" | "download",
+    jobs: FileJob[],
+    pair: SyncPair,
+  ): Promise<void> {
+    const site = direction === "download" ? pair.active.name : pair.remote.name;
+    const moving = new Set(jobs.map((j) => `${j.representationId}\u0000${j.file.id}`));
+    for (const item of items) {
+      const unused = (item.claimed ?? []).filter((id) => !moving.has(`${item.representationId}\u0000${id}`));
+      if (unused.length === 0) continue;
+      await this.options.store.releaseClaims(this.owner, {
+        project: pair.project.name,
+        representationId: item.representationId,
+        site,
+        fileIds: unused,
+      });
+    }
   }
 
   /** Runs claimed jobs with a claim heartbeat, then releases the claims. */

@@ -262,11 +262,27 @@ export const ProjectSettingsSchema = z.strictObject({
   launcher: LauncherSchema.prefault({}),
 });
 
-export const StoreSchema = z.strictObject({
-  // Only the embedded store ships so far; postgres and an AYON server client come later.
-  kind: z.enum(["sqlite"]).default("sqlite"),
-  url: z.string().optional(),
-});
+/**
+ * Where the catalog and sync state live (docs/adding-a-store.md): the home's
+ * embedded SQLite file, or a PostgreSQL database a studio's machines share.
+ * Top-level (the studio's), with `site.store` merged over it for this
+ * workstation (a VPN address, its own CA file); SITESYNC_STORE_URL wins over both.
+ */
+export const StoreSchema = z
+  .strictObject({
+    kind: z.enum(["sqlite", "postgres"]).default("sqlite"),
+    /** postgres://user@host:port/database; the password is better kept in PGPASSWORD or ~/.pgpass. */
+    url: z.string().min(1).optional(),
+    sslmode: z.enum(["disable", "require", "verify-ca", "verify-full"]).optional(),
+    /** PEM file of the CA the server's certificate must chain to. */
+    ca_file: z.string().min(1).optional(),
+    connect_timeout_s: z.number().positive().max(600).optional(),
+    pool_size: z.int().min(1).max(100).optional(),
+  })
+  .refine((store) => store.kind !== "postgres" || store.url !== undefined, {
+    message: 'kind "postgres" needs url (postgres://user@host:port/database)',
+    path: ["url"],
+  });
 
 /** The document's shape before merging; each scope is validated after the merge. */
 const Scope = z.record(z.string(), z.unknown());

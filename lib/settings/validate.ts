@@ -14,6 +14,8 @@ import {
   type ProjectSettings,
   ProjectSettingsSchema,
   type SettingsDocument,
+  StoreSchema,
+  type StoreSettings,
 } from "./schema.js";
 
 export function parseSettings(text: string, file: string, options: LoadOptions): Settings {
@@ -33,7 +35,7 @@ export function parseSettings(text: string, file: string, options: LoadOptions):
     };
     throw fromIssues(parsed.error.issues, file, whole, raw);
   }
-  const document = parsed.data;
+  const { document, store } = withSiteStore(parsed.data, file, raw);
   const cache = new Map<string, Validated>();
   const validated = (projectName: string): Validated => {
     let entry = cache.get(projectName);
@@ -48,11 +50,35 @@ export function parseSettings(text: string, file: string, options: LoadOptions):
   for (const name of Object.keys(document.projects)) validated(name);
   return {
     file,
-    store: document.store,
+    store,
     projectNames: Object.keys(document.projects),
     forProject: (projectName) => validated(projectName).settings,
     sourceOf: (projectName, keyPath) => validated(projectName).sources[keyPath],
   };
+}
+
+/**
+ * The store settings: the document's `store` with the workstation's
+ * `site.store` merged over it, taken out of the site scope (it is not a
+ * project setting).
+ */
+function withSiteStore(
+  document: SettingsDocument,
+  file: string,
+  raw: unknown,
+): { document: SettingsDocument; store: StoreSettings | undefined } {
+  const { store: siteStore, ...site } = document.site;
+  if (siteStore === undefined) return { document, store: document.store };
+  const merged = mergeScopes(document.store ?? {}, siteStore);
+  const parsed = StoreSchema.safeParse(merged);
+  if (!parsed.success) {
+    const fromSite: Locator = {
+      locate: (issuePath) => ({ scope: "site", path: ["store", ...issuePath] }),
+      holders: (issuePath) => [{ scope: "site", path: ["store", ...issuePath] }],
+    };
+    throw fromIssues(parsed.error.issues, file, fromSite, valueAt(raw, ["site", "store"]));
+  }
+  return { document: { ...document, site }, store: parsed.data };
 }
 
 interface Validated {
@@ -178,7 +204,7 @@ function describe({ scope, path: keyPath }: Located): string {
 }
 
 /** Keys whose values are secrets: never echoed back in an error. */
-const SECRET_KEY = /pass|token|secret|^value$/i;
+const SECRET_KEY = /pass|token|secret|^value$|^url$/i;
 
 function fromIssues(
   issues: readonly z.core.$ZodIssue[],

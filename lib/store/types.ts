@@ -271,6 +271,15 @@ export interface WorkQuery {
   /** upload: local OK and remote QUEUED; download: local QUEUED and remote OK. */
   direction: "upload" | "download";
   limit: number;
+  /**
+   * Take the batch for one owner (docs/adding-a-store.md "Claims"): a
+   * representation whose wanting record has a file under another owner's live
+   * claim is left out (another process is moving it), and the wanted files of
+   * the items returned (QUEUED or IN_PROGRESS there, OK on the other side) are
+   * claimed for the owner with this lease in the same transaction, so
+   * processes asking at the same moment, on any machine, get different batches.
+   */
+  claimFor?: { owner: string; leaseMs: number };
 }
 
 /** A representation with work to do, highest priority of the wanting side first. */
@@ -281,6 +290,8 @@ export interface WorkItem {
   files: RepresentationFile[];
   local: SiteState | undefined;
   remote: SiteState | undefined;
+  /** With `claimFor`: the files claimed for the owner by this query. */
+  claimed?: string[];
 }
 
 /** A claim on a file's transfer to a site, so two processes never move the same file at once. */
@@ -354,8 +365,27 @@ export interface StateStore {
   getPauses(): Promise<PauseTarget[]>;
 }
 
+/**
+ * Wake-ups across machines (docs/adding-a-store.md "Wake-ups"): a store shared
+ * by several machines (PostgreSQL: LISTEN/NOTIFY) tells the services of the
+ * sites involved that there is work now, where the embedded store relies on
+ * the home's loopback wake-up.
+ */
+export interface StoreWakeups {
+  /** Tells every listening process, on any machine, that these sites of the project have work now. */
+  notify(project: string, sites: string[]): Promise<void>;
+  /**
+   * Calls `onWake` for every notification; returns what stops listening.
+   * The listener survives a lost connection: it listens again on reconnect
+   * and then wakes once, as a notification may have been missed meanwhile.
+   */
+  listen(onWake: (wake: { project: string; sites: string[] }) => void): Promise<() => Promise<void>>;
+}
+
 export interface Store extends CatalogStore, StateStore {
   /** Where the store lives, for messages (never includes credentials). */
   readonly location: string;
+  /** Present on stores shared across machines. */
+  readonly wakeups?: StoreWakeups;
   close(): Promise<void>;
 }

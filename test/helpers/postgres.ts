@@ -56,6 +56,10 @@ export interface PostgresServer {
   dir: string;
   /** Stops the server (`pg_ctl stop -m fast`) and removes the temp dir. */
   stop(): Promise<void>;
+  /** A new empty database owned by `user`; returns its URL (a fresh store per test). */
+  newDatabase(): Promise<string>;
+  /** Restarts the server (`pg_ctl restart -m fast`): every connection is cut, as in a server restart. */
+  restart(): Promise<void>;
 }
 
 export interface PostgresOptions {
@@ -158,13 +162,43 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     await client.connect();
     try {
       // Utility statements take no bound parameters: the literal is escaped (and random base64url).
-      await client.query(`CREATE ROLE ${user} LOGIN PASSWORD ${client.escapeLiteral(password)}`);
+      await client.query(`CREATE ROLE ${user} LOGIN CREATEDB PASSWORD ${client.escapeLiteral(password)}`);
       await client.query(`CREATE DATABASE ${database} OWNER ${user}`);
     } finally {
       await client.end();
     }
-    const url = `postgres://${user}:${encodeURIComponent(password)}@${HOST}:${port}/${database}`;
-    return { url, host: HOST, port, database, user, password, dir, stop };
+    const urlOf = (name: string) =>
+      `postgres://${user}:${encodeURIComponent(password)}@${HOST}:${port}/${name}`;
+    let made = 0;
+    const newDatabase = async (): Promise<string> => {
+      const name = `sitesync_${process.pid}_${++made}`;
+      const owner = new pg.Client({ host: HOST, port, user, password, database });
+      await owner.connect();
+      try {
+        await owner.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await owner.end();
+      }
+      return urlOf(name);
+    };
+    const restart = async (): Promise<void> => {
+      await run(
+        ...asOwner(pgCtl, ["restart", "-D", data, "-l", logFile, "-m", "fast", "-w", "-t", "60"]),
+        dir,
+      );
+    };
+    return {
+      url: urlOf(database),
+      host: HOST,
+      port,
+      database,
+      user,
+      password,
+      dir,
+      stop,
+      newDatabase,
+      restart,
+    };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

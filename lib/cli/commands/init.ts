@@ -30,15 +30,15 @@ export function registerInit(program: Command): void {
       ),
   ).action(async (options: InitOptions) => {
     const [
-      { loadHomeSettings, STORE_FILE },
+      { loadHomeSettings },
       { findSettingsFile },
-      { openSqliteStore },
+      { chooseStore, openStore },
       { currentPlatform },
       { STUDIO_SITE },
     ] = await Promise.all([
       import("../../context.js"),
       import("../../settings/load.js"),
-      import("../../store/sqlite/index.js"),
+      import("../../store/open.js"),
       import("../../anatomy/roots.js"),
       import("../../settings/sites.js"),
     ]);
@@ -76,14 +76,25 @@ export function registerInit(program: Command): void {
         });
     if (options.siteId && !existsSync(idFile)) writeFileSync(idFile, `${options.siteId}\n`, { flag: "wx" });
     const siteId = localSiteId(home, { create: true });
-    await openSqliteStore(path.join(home, STORE_FILE)).close();
+    // The embedded store is created here; a PostgreSQL store is migrated (docs/adding-a-store.md).
+    const store = await openStore(chooseStore(home, settings));
+    const storeLocation = store.location;
+    await store.close();
     for (const note of notes) process.stderr.write(`sitesync: note: ${note}\n`);
-    const result = { home, siteId, settings: settingsFile, createdSettings: created, notes };
+    const result = {
+      home,
+      siteId,
+      settings: settingsFile,
+      store: storeLocation,
+      createdSettings: created,
+      notes,
+    };
     printResult(options, result, () =>
       [
         `home      ${home}`,
         `site id   ${siteId}`,
         `settings  ${settingsFile}${created ? " (new)" : " (kept)"}`,
+        `store     ${storeLocation}`,
       ].join("\n"),
     );
   });

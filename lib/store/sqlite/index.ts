@@ -95,6 +95,24 @@ export function openSqliteStore(file: string): Store {
   };
 }
 
+/** Opens (creating when missing) and migrates a SQLite store; returns the schema versions before and after. */
+export function migrateSqlite(file: string): { from: number; to: number } {
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+  } catch (error) {
+    throw new StoreError(`cannot open the store ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    db.pragma(`busy_timeout = ${busyTimeoutMs()}`);
+    const from = db.pragma("user_version", { simple: true }) as number;
+    migrate(db, file);
+    return { from, to: MIGRATIONS.length };
+  } finally {
+    db.close();
+  }
+}
+
 function migrate(db: Database.Database, file: string): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > MIGRATIONS.length) {

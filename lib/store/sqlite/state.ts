@@ -2,7 +2,8 @@
 import type { Database } from "better-sqlite3";
 import { InputError } from "../../errors.js";
 import { mergeFileStates } from "../merge.js";
-import { SyncStatus } from "../status.js";
+import { toStateRow } from "../state-rows.js";
+import type { SyncStatus } from "../status.js";
 import type {
   FileState,
   PageQuery,
@@ -10,7 +11,6 @@ import type {
   SetSiteStateOptions,
   SiteState,
   SiteStateChange,
-  SiteSummary,
   StateConflict,
   StateCount,
   StatePage,
@@ -296,7 +296,7 @@ export function queryState(db: Database, project: string, query: StateQuery): St
     db,
     rows.map((r) => r.id),
   );
-  return { total, representations: rows.map((row) => toStateRow(row, files.get(row.id) ?? [])) };
+  return { total, representations: rows.map((row) => toSqliteStateRow(row, files.get(row.id) ?? [])) };
 }
 
 export function countState(db: Database, project: string, query: StateQuery): StateCount[] {
@@ -310,57 +310,7 @@ export function countState(db: Database, project: string, query: StateQuery): St
     .map((row) => ({ localStatus: row.l as SyncStatus, remoteStatus: row.r as SyncStatus, count: row.n }));
 }
 
-const NO_FILE_STATE = { status: SyncStatus.NA, size: 0, timestamp: 0, retries: 0, message: null };
-
-function toStateRow(row: QueryRow, files: RepresentationFile[]): StateRow {
-  const local = row.l_files ? (JSON.parse(row.l_files) as FileState[]) : [];
-  const remote = row.r_files ? (JSON.parse(row.r_files) as FileState[]) : [];
-  const totalSize = files.reduce((sum, f) => sum + f.size, 0);
-  const fileState = (states: FileState[], id: string) => {
-    const s = states.find((x) => x.fileId === id);
-    return s
-      ? { status: s.status, size: s.size, timestamp: s.timestamp, retries: s.retries, message: s.message }
-      : NO_FILE_STATE;
-  };
-  return {
-    representationId: row.id,
-    versionId: row.version_id,
-    folder: row.folder,
-    product: row.product,
-    version: row.version,
-    representation: row.name,
-    fileCount: files.length,
-    size: totalSize,
-    localStatus: summarize(row.l_status, row.l_priority, local, totalSize),
-    remoteStatus: summarize(row.r_status, row.r_priority, remote, totalSize),
-    files: files.map((f) => ({
-      id: f.id,
-      path: f.path,
-      baseName: f.name,
-      fileHash: f.hash,
-      size: f.size,
-      localStatus: fileState(local, f.id),
-      remoteStatus: fileState(remote, f.id),
-    })),
-  };
-}
-
-function summarize(
-  status: number | null,
-  priority: number | null,
-  files: FileState[],
-  totalSize: number,
-): SiteSummary {
-  if (status === null) {
-    return { ...NO_FILE_STATE, totalSize, priority: 0 };
-  }
-  return {
-    status: status as SyncStatus,
-    size: files.reduce((sum, f) => sum + f.size, 0),
-    totalSize,
-    timestamp: files.reduce((max, f) => Math.max(max, f.timestamp), 0),
-    retries: files.reduce((max, f) => Math.max(max, f.retries), 0),
-    message: files.find((f) => f.message)?.message ?? null,
-    priority: priority ?? 50,
-  };
+function toSqliteStateRow(row: QueryRow, files: RepresentationFile[]): StateRow {
+  const parse = (text: string | null) => (text ? (JSON.parse(text) as FileState[]) : []);
+  return toStateRow(row, parse(row.l_files), parse(row.r_files), files);
 }

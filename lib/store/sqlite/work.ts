@@ -5,6 +5,7 @@
 import type { Database } from "better-sqlite3";
 import { SyncStatus } from "../status.js";
 import type { Claim, FileState, PauseTarget, SiteState, WorkItem, WorkQuery } from "../types.js";
+import { wantedFileIds } from "../work-claims.js";
 import { filesOf } from "./representations.js";
 
 interface WorkRow {
@@ -28,12 +29,19 @@ interface WorkRow {
  * cost follows the batch, not the number of queued representations.
  */
 export function findWork(db: Database, project: string, query: WorkQuery): WorkItem[] {
+  // With claimFor, picking and claiming hold the write lock together (IMMEDIATE), so two
+  // processes asking at once get different batches.
+  if (query.claimFor) return db.transaction(() => pickWork(db, project, query)).immediate();
+  return pickWork(db, project, query);
+}
+
+function pickWork(db: Database, project: string, query: WorkQuery): WorkItem[] {
   const [want, have] =
     query.direction === "download"
       ? [query.localSite, query.remoteSite]
       : [query.remoteSite, query.localSite];
   const candidates = db.prepare<
-    Record<string, string | number>,
+    Record<string, string | number | null>,
     { representation_id: string; priority: number }
   >(
     `SELECT w.representation_id, w.priority
@@ -42,10 +50,14 @@ export function findWork(db: Database, project: string, query: WorkQuery): WorkI
      WHERE w.project = @project AND w.site = @want AND w.status = @status AND h.status = @ok
        AND NOT EXISTS (SELECT 1 FROM pauses p WHERE p.kind = 'representation' AND p.project = w.project
                        AND p.representation_id = w.representation_id)
+       AND (@owner IS NULL OR NOT EXISTS (
+             SELECT 1 FROM claims c WHERE c.project = w.project AND c.representation_id = w.representation_id
+               AND c.site = w.site AND c.owner <> @owner AND c.expires_at > @now))
      ORDER BY w.priority DESC
      LIMIT @limit`,
   );
-  const params = { project, want, have, ok: SyncStatus.OK, limit: query.limit };
+  const owner = query.claimFor?.owner ?? null;
+  const params = { project, want, have, ok: SyncStatus.OK, limit: query.limit, owner, now: Date.now() };
   const chosen = [SyncStatus.QUEUED, SyncStatus.IN_PROGRESS]
     .flatMap((status) => candidates.all({ ...params, status }))
     .sort((a, b) => b.priority - a.priority)
@@ -83,7 +95,7 @@ export function findWork(db: Database, project: string, query: WorkQuery): WorkI
       row.have_status,
       row.have_files,
     );
-    return {
+    const item: WorkItem = {
       representationId: row.representation_id,
       versionId: row.version_id,
       priority: row.want_priority,
@@ -91,6 +103,12 @@ export function findWork(db: Database, project: string, query: WorkQuery): WorkI
       local: query.direction === "download" ? wanting : having,
       remote: query.direction === "download" ? having : wanting,
     };
+    if (query.claimFor) {
+      const { owner: claimer, leaseMs } = query.claimFor;
+      const wanted = wantedFileIds(wanting.files, having.files);
+      item.claimed = claimFiles(db, project, row.representation_id, want, wanted, claimer, leaseMs);
+    }
+    return item;
   });
 }
 
