@@ -212,8 +212,9 @@ export async function getClaims(
 }
 
 export async function getClaimOwners(db: Db): Promise<string[]> {
+  // The collation goes on the selected column: with DISTINCT, ORDER BY may only name what is selected.
   const rows = await db.query<{ owner: string }>(
-    'SELECT DISTINCT owner FROM claims ORDER BY owner COLLATE "C"',
+    'SELECT DISTINCT owner COLLATE "C" AS owner FROM claims ORDER BY owner',
   );
   return rows.map((r) => r.owner);
 }
