@@ -144,9 +144,11 @@ export function claimFiles(
      WHERE claims.owner = excluded.owner OR claims.expires_at < ?`,
   );
   // IMMEDIATE: the write lock is taken up front, so two processes cannot both see a file free.
+  // A file named twice is claimed (and returned) once, as the PostgreSQL store does.
+  const unique = [...new Set(fileIds)];
   return db
     .transaction(() =>
-      fileIds.filter(
+      unique.filter(
         (id) => claim.run(project, representationId, site, id, owner, now + leaseMs, now).changes > 0,
       ),
     )
