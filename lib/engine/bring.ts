@@ -159,6 +159,9 @@ export async function bring(core: EngineCore, request: BringRequest): Promise<Br
   const pair = resolved.pair;
   // A request killed earlier (kill -9) left claims nobody renews: take them back now, not at expiry.
   await releaseDeadOwners(core);
+  // Services of these sites on other machines (a shared store) hear of the request at once;
+  // not awaited: the launch does not wait on it, and a store that cannot notify changes nothing here.
+  core.store.wakeups?.notify(project.name, [sites.activeSite, sites.remoteSite]).catch(() => undefined);
   try {
     const priority = request.priority ?? BRING_PRIORITY;
     const brought = await moveAll(core, pair, need, signal, priority, () =>

@@ -16,6 +16,7 @@ import type { EngineEvent, EngineListener, PassReport } from "../engine/types.js
 import { messageOf } from "../errors.js";
 import type { Logger } from "../log.js";
 import { queueMissing } from "../state/backfill.js";
+import { listenForWork } from "./store-wake.js";
 import { registerService, serviceToken, unregisterService } from "./wake.js";
 
 export interface LoopOptions {
@@ -57,6 +58,17 @@ export async function runLoop(options: LoopOptions): Promise<void> {
     ? await startWakeServer(context.home, site, logger, () => {
         wakePending = true;
         wake?.();
+      })
+    : undefined;
+  // Through the store too when it is shared across machines (PostgreSQL LISTEN/NOTIFY).
+  const stopListening = options.wakeable
+    ? await listenForWork(context, site, {
+        alwaysAccessible: options.alwaysAccessible ?? false,
+        logger,
+        onWake: () => {
+          wakePending = true;
+          wake?.();
+        },
       })
     : undefined;
   const baseMs = retryBaseMs();
@@ -125,6 +137,7 @@ export async function runLoop(options: LoopOptions): Promise<void> {
       .catch((error: unknown) =>
         logger.warn({ error: messageOf(error) }, "could not release claims; they lapse"),
       );
+    await stopListening?.();
     if (server) {
       unregisterService(context.home, site);
       await new Promise((resolve) => server.close(resolve));

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { processAlive } from "../process.js";
+import type { Store } from "../store/types.js";
 
 export interface ServiceRecord {
   site: string;
@@ -82,4 +83,20 @@ export async function wakeServices(home: string, sites?: string[]): Promise<stri
     }),
   );
   return woken.filter((s): s is string => s !== undefined);
+}
+
+/**
+ * Tells the services that sites of a project have work now: through the store
+ * when it is shared across machines (every machine's services hear it), and
+ * the home's own running services through their loopback endpoint; returns
+ * the sites woken on this machine. A store that cannot notify does not fail
+ * the command that queued the work: the services find it at their next pass.
+ */
+export async function wakeForWork(
+  context: { home: string; store: Pick<Store, "wakeups"> },
+  project: string | undefined,
+  sites: string[],
+): Promise<string[]> {
+  await context.store.wakeups?.notify(project ?? "", sites).catch(() => undefined);
+  return wakeServices(context.home);
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
-import { wakeServices } from "../../service/wake.js";
+import { wakeForWork } from "../../service/wake.js";
 import type { PauseTarget } from "../../store/types.js";
 import { type CommonOptions, printResult } from "../output.js";
 import { resolveRepresentationId } from "../representation-ids.js";
@@ -44,7 +44,9 @@ function register(program: Command, name: "pause" | "unpause", paused: boolean):
       }
       await context.store.setPaused(target, paused);
       // Unpaused work is work for the running services now, not after loop_delay.
-      const wokenServices = paused ? [] : await wakeServices(context.home);
+      const wokenServices = paused
+        ? []
+        : await wakeForWork(context, target.kind === "service" ? undefined : target.project, []);
       printResult(
         options,
         { ...target, paused, ...(paused ? {} : { wokenServices }) },

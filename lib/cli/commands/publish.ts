@@ -63,8 +63,8 @@ export function registerPublish(program: Command): void {
         signal,
       );
       // The new version's QUEUED sites are work for the running services now, not after loop_delay.
-      const { wakeServices } = await import("../../service/wake.js");
-      const wokenServices = await wakeServices(context.home);
+      const { wakeForWork } = await import("../../service/wake.js");
+      const wokenServices = await wakeForWork(context, options.project, Object.keys(result.sites));
       printResult(options, { ...result, wokenServices }, () =>
         [
           `published ${options.product} v${String(result.version).padStart(3, "0")} on ${result.site}`,

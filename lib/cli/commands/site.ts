@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { Context } from "../../context.js";
 import { InputError } from "../../errors.js";
-import { wakeServices } from "../../service/wake.js";
+import { wakeForWork } from "../../service/wake.js";
 import type { SiteTarget } from "../../state/site-operations.js";
 import { statusName } from "../../store/status.js";
 import { type CommonOptions, printResult } from "../output.js";
@@ -79,7 +79,8 @@ export function registerSite(program: Command): void {
               ...(options.priority === undefined ? {} : { priority: options.priority }),
             },
           );
-          const wokenServices = result.queued > 0 ? await wakeServices(context.home) : [];
+          const wokenServices =
+            result.queued > 0 ? await wakeForWork(context, options.project, [result.site]) : [];
           printResult(
             options,
             { ...result, wokenServices },
@@ -96,7 +97,7 @@ export function registerSite(program: Command): void {
           ...(options.priority === undefined ? {} : { priority: options.priority }),
         });
         // A running service picks the new work up now rather than after loop_delay.
-        const wokenServices = await wakeServices(context.home);
+        const wokenServices = await wakeForWork(context, options.project, [result.site]);
         printResult(
           options,
           { ...result, representationId: chosen.representationId, wokenServices },
