@@ -17,6 +17,7 @@ import { registerPublish } from "./commands/publish.js";
 import { registerService } from "./commands/service.js";
 import { registerSite } from "./commands/site.js";
 import { registerStatus } from "./commands/status.js";
+import { registerStore } from "./commands/store.js";
 import { registerSync } from "./commands/sync.js";
 import { registerValidate } from "./commands/validate.js";
 import { reportError } from "./output.js";
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerHook(program);
   registerLaunch(program);
+  registerStore(program);
   return program;
 }
 
