@@ -61,7 +61,21 @@ export function findWork(db: Db, project: string, query: WorkQuery): Promise<Wor
       );
       picked.push(...rows);
     }
-    const chosen = picked.sort((a, b) => b.priority - a.priority).slice(0, query.limit);
+    let chosen = picked.sort((a, b) => b.priority - a.priority).slice(0, query.limit);
+    if (owner !== null && chosen.length > 0) {
+      // The pick's claim check saw the snapshot its statement started with: an owner that
+      // committed its claims between that snapshot and our row locks (READ COMMITTED, and a lock
+      // taken on a row the other only locked, not updated, is not re-checked) went unseen.
+      // Checked again now that the rows are ours, in a statement that sees every such commit.
+      const held = await q<{ representation_id: string }>(
+        `SELECT DISTINCT representation_id FROM claims
+         WHERE project = $1 AND site = $2 AND representation_id = ANY($3::text[])
+           AND owner <> $4 AND expires_at > ${SERVER_NOW_MS}`,
+        [project, want, chosen.map((c) => c.representation_id), owner],
+      );
+      const taken = new Set(held.map((r) => r.representation_id));
+      chosen = chosen.filter((c) => !taken.has(c.representation_id));
+    }
     if (chosen.length === 0) return [];
     const rows = await q<WorkRow>(
       `SELECT w.representation_id, r.version_id,
