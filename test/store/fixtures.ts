@@ -99,18 +99,17 @@ export async function publish(ps: ProjectStore, options: PublishOptions = {}): P
   return { representationId, versionId, fileIds };
 }
 
-/** Two stores opened on one new database, as two processes (or machines) sharing it would. */
-export const OPEN_TWICE: Record<string, () => Promise<[Store, Store]>> = {
-  SQLite: async () => {
+/** `count` stores opened on one new database, as processes (or machines) sharing it would. */
+export const OPEN_SHARED: Record<string, (count: number) => Promise<Store[]>> = {
+  SQLite: async (count) => {
     const file = path.join(tempDir(), "sitesync.db");
-    return [await openSqliteStore(file), await openSqliteStore(file)];
+    return Array.from({ length: count }, () => openSqliteStore(file));
   },
-  PostgreSQL: async () => {
+  PostgreSQL: async (count) => {
     const url = await (await sharedPostgres()).newDatabase();
-    return [
-      await openPostgresStore({ url, source: "test" }),
-      await openPostgresStore({ url, source: "test" }),
-    ];
+    const stores: Store[] = [];
+    for (let i = 0; i < count; i++) stores.push(await openPostgresStore({ url, source: "test" }));
+    return stores;
   },
 };
 
