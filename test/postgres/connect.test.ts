@@ -102,6 +102,26 @@ describe("connecting to the PostgreSQL store", () => {
     expect(missing.stderr + missing.stdout).not.toContain(server.password);
   });
 
+  it("takes the password from ~/.pgpass (PGPASSFILE) when the URL has none, and says when none is found", async () => {
+    const { home } = homeWith();
+    const url = `postgres://${server.user}@127.0.0.1:${server.port}/${server.database}`;
+    const passFile = path.join(path.dirname(home), "pgpass");
+    writeFileSync(passFile, `127.0.0.1:${server.port}:*:${server.user}:${server.password}\n`, {
+      mode: 0o600,
+    });
+    const run = (env: NodeJS.ProcessEnv) =>
+      runCli(["project", "list", "--json", "--home", home], {
+        env: { SITESYNC_STORE_URL: url, PGPASSWORD: undefined, ...env },
+      });
+    const found = await run({ PGPASSFILE: passFile });
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.json()).toMatchObject({ projects: [] });
+    const none = await run({ PGPASSFILE: path.join(path.dirname(home), "no-such-pgpass") });
+    expect(none.code, none.stderr).toBe(2);
+    expect(none.stderr).toContain("the server asks for a password and none was given");
+    expect(none.stderr).toContain(`127.0.0.1:${server.port}`);
+  });
+
   it("a URL that is not PostgreSQL's exits 2 naming where it came from, password hidden", async () => {
     const { run } = homeWith();
     const result = await run("mysql://me:hunter22@db/studio", "project", "list");

@@ -106,8 +106,7 @@ export function poolConfig(options: PostgresOptions, target: Target): pg.PoolCon
   return {
     connectionString: options.url,
     // Used only when the URL carries no password (node-postgres lets the URL's win).
-    // node-postgres reads an undefined answer as "no password" (its types say string only).
-    password: (() => passwordFor(target, env)) as () => Promise<string>,
+    password: () => passwordFor(target, env),
     ...(ssl === undefined ? {} : { ssl }),
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
@@ -118,26 +117,37 @@ export function poolConfig(options: PostgresOptions, target: Target): pg.PoolCon
   };
 }
 
-/** PGPASSWORD, else the matching ~/.pgpass (or PGPASSFILE) line, else none. */
-function passwordFor(target: Target, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  if (env.PGPASSWORD) return Promise.resolve(env.PGPASSWORD);
-  return new Promise((resolve) =>
+/**
+ * PGPASSWORD, else the matching ~/.pgpass (or PGPASSFILE) line. Asked only
+ * when the server wants a password; none found is an error here, where
+ * node-postgres would go on without one and leave the socket open until the
+ * server's authentication timeout, keeping the process alive.
+ */
+async function passwordFor(target: Target, env: NodeJS.ProcessEnv): Promise<string> {
+  if (env.PGPASSWORD) return env.PGPASSWORD;
+  const found = await new Promise<string | undefined>((resolve) =>
     pgpass(
       { host: target.host, port: target.port, database: target.database, user: target.user },
       (password) => resolve(password),
     ),
   );
+  if (found === undefined) throw new Error(NO_PASSWORD);
+  return found;
 }
+
+const NO_PASSWORD = "the server asks for a password and none was given (the URL, PGPASSWORD or ~/.pgpass)";
 
 /** Why a connection failed, in the server's or the socket's words (never the password). */
 export function reasonOf(error: unknown): string {
   const e = error as { message?: string; code?: string; errors?: Array<{ message?: string }> };
   let message = e?.message || e?.errors?.map((inner) => inner.message).join("; ") || String(error);
   if (/client password must be a string|SASL: SCRAM-SERVER-FIRST-MESSAGE: client password/i.test(message)) {
-    message = "the server asks for a password and none was given (the URL, PGPASSWORD or ~/.pgpass)";
+    message = NO_PASSWORD;
   }
   if (
-    /timeout exceeded when trying to connect|Connection terminated due to connection timeout/i.test(message)
+    /timeout exceeded when trying to connect|Connection terminated due to connection timeout|^timeout expired$/i.test(
+      message,
+    )
   ) {
     message = "no answer within the connect timeout";
   }

@@ -6,6 +6,7 @@
  * timeout, with exit 2), then migrates the schema under an advisory lock,
  * or refuses a database migrated by a newer sitesync.
  */
+import net from "node:net";
 import pg from "pg";
 import type { Store } from "../types.js";
 import * as catalog from "./catalog.js";
@@ -26,32 +27,46 @@ export interface OpenedPool {
   config: pg.PoolConfig;
 }
 
-/** A pool whose first connection succeeded; `use` runs with that connection (migrations, checks). */
+/**
+ * A pool, made once a first connection (a client of its own) succeeded; `use`
+ * runs on that connection (migrations, checks) before it is closed. The
+ * first connection's socket is ours (`stream`), so a refused login closes it
+ * at once: node-postgres leaves a socket whose authentication failed open
+ * until the server's own timeout, which kept a failed command alive.
+ */
 export async function connectPool<T>(
   options: PostgresOptions,
-  use: (client: pg.PoolClient, opened: OpenedPool) => Promise<T>,
+  use: (client: pg.ClientBase, opened: OpenedPool) => Promise<T>,
 ): Promise<OpenedPool & { result: T }> {
   const target = targetOf(options.url, options.source, options.env);
   const config = poolConfig(options, target);
+  let socket: net.Socket | undefined;
+  const first = new pg.Client({
+    ...config,
+    stream: () => {
+      socket = new net.Socket();
+      return socket;
+    },
+  });
+  first.on("error", () => undefined);
+  try {
+    await first.connect();
+  } catch (error) {
+    socket?.destroy();
+    throw connectError(target, options.source, error);
+  }
   const pool = new pg.Pool(config);
   // An idle connection that breaks (a server restart) is dropped by the pool; without a
   // listener its error event would end the process.
   pool.on("error", () => undefined);
-  let client: pg.PoolClient;
   try {
-    client = await pool.connect();
-  } catch (error) {
-    await pool.end().catch(() => undefined);
-    throw connectError(target, options.source, error);
-  }
-  try {
-    const result = await use(client, { pool, target, config });
-    client.release();
+    const result = await use(first, { pool, target, config });
     return { pool, target, config, result };
   } catch (error) {
-    client.release();
     await pool.end().catch(() => undefined);
     throw error;
+  } finally {
+    await first.end().catch(() => socket?.destroy());
   }
 }
 
