@@ -2,6 +2,7 @@
  * `sitesync store copy --from sqlite:PATH --to postgres://...` (lib/store/copy.ts): real SQLite homes
  * made with the built CLI, a real PostgreSQL cluster for the file, the built command.
  */
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -11,7 +12,7 @@ import { type CopyProgress, type CopyReport, copyStore, ENTITIES } from "../../l
 import { openPostgresStore } from "../../lib/store/postgres/index.js";
 import { openSqliteStore } from "../../lib/store/sqlite/index.js";
 import type { Store } from "../../lib/store/types.js";
-import { type CliResult, makeStudio, runCli, type Studio } from "../helpers/cli.js";
+import { CLI, type CliResult, makeStudio, runCli, type Studio } from "../helpers/cli.js";
 import { rowCounts } from "../helpers/db.js";
 import { type PostgresServer, startPostgres } from "../helpers/postgres.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -218,6 +219,30 @@ describe("sitesync store copy", () => {
     expect(text.stderr).not.toContain("copying");
   });
 
+  it.skipIf(!existsSync(SCRIPT))(
+    "draws a progress bar on a terminal's stderr, and none under --json",
+    async () => {
+      const source = await makeSource();
+      const url = await server.newDatabase();
+      const shown = await inTerminal(["store", "copy", "--from", `sqlite:${source.file}`, "--to", url]);
+      expect(shown.code, shown.output).toBe(0);
+      expect(shown.output).toMatch(/copying \[[^\]]*\] 3\/3 representations/);
+      expect(shown.output).not.toContain(server.password);
+      const json = await inTerminal([
+        "store",
+        "copy",
+        "--from",
+        `sqlite:${source.file}`,
+        "--to",
+        url,
+        "--json",
+      ]);
+      expect(json.code, json.output).toBe(0);
+      expect(json.output).not.toContain("copying [");
+      expect(json.output).toContain('"present": 3');
+    },
+  );
+
   it("keeps a site state the target already has (the studio's wins) and adds the ones it lacks", async () => {
     const source = await makeSource();
     const url = await server.newDatabase();
@@ -418,6 +443,30 @@ describe("sitesync store copy", () => {
     expectNoPassword(result, password);
   });
 });
+
+/** util-linux `script`: runs a command on a pseudo-terminal, so stderr is a TTY. */
+const SCRIPT = "/usr/bin/script";
+
+/** The built CLI on a terminal (stdout and stderr both the terminal's output). */
+function inTerminal(args: string[]): Promise<{ code: number | null; output: string }> {
+  const quote = (a: string) => `'${a.replaceAll("'", `'\\''`)}'`;
+  const command = [process.execPath, CLI, ...args].map(quote).join(" ");
+  return new Promise((resolve, reject) => {
+    const child = spawn(SCRIPT, ["-qec", command, "/dev/null"], {
+      env: { ...process.env, COLUMNS: "120", TERM: "xterm" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d) => {
+      output += d;
+    });
+    child.stderr.on("data", (d) => {
+      output += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
 
 /** A port nobody listens on: bound, then closed. */
 function closedPort(): Promise<number> {

@@ -108,7 +108,10 @@ export async function copyRepresentations(
     });
     const present = new Set(result.present);
     const left = page.filter((r) => !present.has(r.id));
-    const under = countUnder.get(JSON.stringify(left.map((r) => r.id))) ?? { files: 0, states: 0 };
+    const under = (left.length > 0 && countUnder.get(JSON.stringify(left.map((r) => r.id)))) || {
+      files: 0,
+      states: 0,
+    };
     const c = run.counts;
     c.representations.copied += result.inserted;
     c.representations.present += present.size - result.inserted;
