@@ -59,6 +59,8 @@ export type { ProjectSettings, SiteSettings, SitesyncSettings } from "./settings
 export { type ProjectSites, type ResolvedSite, resolveProjectSites } from "./settings/sites.js";
 export { parseSettings } from "./settings/validate.js";
 export { addSite, removeSite, resetSite } from "./state/site-operations.js";
+export { chooseStore, openPostgresStore, openStore, type StoreChoice } from "./store/open.js";
+export type { PostgresOptions } from "./store/postgres/connection.js";
 export { openSqliteStore } from "./store/sqlite/index.js";
 export { overallStatus, SyncStatus, statusName } from "./store/status.js";
 export type * from "./store/types.js";

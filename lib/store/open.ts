@@ -61,6 +61,12 @@ export async function openStore(choice: StoreChoice): Promise<Store> {
   return openPostgresStore(choice.options);
 }
 
+/** The PostgreSQL store (lib/store/postgres), its driver loaded on first use: the package entry's opener. */
+export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
+  const postgres = await import("./postgres/index.js");
+  return postgres.openPostgresStore(options);
+}
+
 /** `sqlite:/path/to/sitesync.db` or `postgres://...` (store copy's --from / --to). */
 export function parseStoreArgument(
   value: string,

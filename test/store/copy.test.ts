@@ -219,29 +219,26 @@ describe("sitesync store copy", () => {
     expect(text.stderr).not.toContain("copying");
   });
 
-  it.skipIf(!existsSync(SCRIPT))(
-    "draws a progress bar on a terminal's stderr, and none under --json",
-    async () => {
-      const source = await makeSource();
-      const url = await server.newDatabase();
-      const shown = await inTerminal(["store", "copy", "--from", `sqlite:${source.file}`, "--to", url]);
-      expect(shown.code, shown.output).toBe(0);
-      expect(shown.output).toMatch(/copying \[[^\]]*\] 3\/3 representations/);
-      expect(shown.output).not.toContain(server.password);
-      const json = await inTerminal([
-        "store",
-        "copy",
-        "--from",
-        `sqlite:${source.file}`,
-        "--to",
-        url,
-        "--json",
-      ]);
-      expect(json.code, json.output).toBe(0);
-      expect(json.output).not.toContain("copying [");
-      expect(json.output).toContain('"present": 3');
-    },
-  );
+  it("draws a progress bar on a terminal's stderr, and none under --json", async () => {
+    const source = await makeSource();
+    const url = await server.newDatabase();
+    const shown = await inTerminal(["store", "copy", "--from", `sqlite:${source.file}`, "--to", url]);
+    expect(shown.code, shown.output).toBe(0);
+    expect(shown.output).toMatch(/copying \[[^\]]*\] 3\/3 representations/);
+    expect(shown.output).not.toContain(server.password);
+    const json = await inTerminal([
+      "store",
+      "copy",
+      "--from",
+      `sqlite:${source.file}`,
+      "--to",
+      url,
+      "--json",
+    ]);
+    expect(json.code, json.output).toBe(0);
+    expect(json.output).not.toContain("copying [");
+    expect(json.output).toContain('"present": 3');
+  });
 
   it("keeps a site state the target already has (the studio's wins) and adds the ones it lacks", async () => {
     const source = await makeSource();
@@ -444,7 +441,7 @@ describe("sitesync store copy", () => {
   });
 });
 
-/** util-linux `script`: runs a command on a pseudo-terminal, so stderr is a TTY. */
+/** util-linux `script` (Debian's essential bsdutils): runs a command on a pseudo-terminal, so stderr is a TTY. */
 const SCRIPT = "/usr/bin/script";
 
 /** The built CLI on a terminal (stdout and stderr both the terminal's output). */
