@@ -48,6 +48,7 @@ export async function runLoop(options: LoopOptions): Promise<void> {
     alwaysAccessible: options.alwaysAccessible ?? false,
   });
   if (options.onEvent) engine.on(options.onEvent);
+  waitForLostStore(context, logger, signal);
   engine.on((event) => logEvent(logger, event));
   const skips = new SkipLog(logger);
 
@@ -144,6 +145,29 @@ export async function runLoop(options: LoopOptions): Promise<void> {
     }
     logger.info({ site }, "sync loop stopped");
   }
+}
+
+/**
+ * A service outlives the database going away (docs/adding-a-store.md
+ * "PostgreSQL"): every store call waits for it, however long, so results of
+ * transfers in flight are recorded when it is back and no new work starts
+ * meanwhile; a warning says so at once and then every 30 s. Stopping the
+ * service ends the wait.
+ */
+function waitForLostStore(context: Context, logger: Logger, signal: AbortSignal): void {
+  let lastWarned = 0;
+  context.store.configureRetries?.({
+    windowMs: Number.POSITIVE_INFINITY,
+    signal,
+    onRetry: ({ attempt, message }) => {
+      if (Date.now() - lastWarned < 30_000) return;
+      lastWarned = Date.now();
+      logger.warn(
+        { store: context.store.location, attempt, error: message },
+        "the store cannot be reached; waiting for it (results of transfers in flight are recorded when it is back)",
+      );
+    },
+  });
 }
 
 /**

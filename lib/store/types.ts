@@ -387,5 +387,19 @@ export interface Store extends CatalogStore, StateStore {
   readonly location: string;
   /** Present on stores shared across machines. */
   readonly wakeups?: StoreWakeups;
+  /**
+   * Stores reached over a network (docs/adding-a-store.md "PostgreSQL"): how
+   * long a call retries transient failures (a server restart, a dropped
+   * connection) before it fails, and who hears of each retry. A service
+   * waits as long as the database is away (Infinity), so results of
+   * transfers in flight are recorded when it is back and no new work starts
+   * meanwhile; a command keeps the default window.
+   */
+  configureRetries?(policy: {
+    windowMs: number;
+    onRetry?: (event: { attempt: number; delayMs: number; message: string }) => void;
+    /** Stops the waiting: a service being stopped does not wait for the database. */
+    signal?: AbortSignal;
+  }): void;
   close(): Promise<void>;
 }

@@ -22,6 +22,8 @@ export type Query = <R extends pg.QueryResultRow = Record<string, unknown>>(
 export interface Db {
   /** `host:port/database` for messages: never credentials. */
   readonly where: string;
+  /** Changed in place by `Store.configureRetries`. */
+  readonly policy: RetryPolicy;
   readonly pool: pg.Pool;
   query: Query;
   /** Runs `fn` in one transaction (READ COMMITTED), retried as a whole on a transient error. */
@@ -78,16 +80,42 @@ function failure(error: unknown, where: string): unknown {
   );
 }
 
-export function makeDb(pool: pg.Pool, where: string, windowMs = retryWindowMs()): Db {
+/** How transient failures are retried; a service widens the window (see `Store.configureRetries`). */
+export interface RetryPolicy {
+  windowMs: number;
+  onRetry?: (event: { attempt: number; delayMs: number; message: string }) => void;
+  /** Stops retrying (the last error is thrown): a service being stopped does not wait for the database. */
+  signal?: AbortSignal;
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+export function makeDb(
+  pool: pg.Pool,
+  where: string,
+  policy: RetryPolicy = { windowMs: retryWindowMs() },
+): Db {
   const withRetry = async <T>(attempt: () => Promise<T>): Promise<T> => {
     const started = Date.now();
     for (let tries = 0; ; tries++) {
       try {
         return await attempt();
       } catch (error) {
-        if (!isTransient(error) || Date.now() - started >= windowMs) throw failure(error, where);
-        const delay = Math.min(100 * 2 ** tries, 5_000);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(delay, windowMs)));
+        const gaveUp = Date.now() - started >= policy.windowMs || policy.signal?.aborted;
+        if (!isTransient(error) || gaveUp) throw failure(error, where);
+        const delayMs = Math.min(100 * 2 ** tries, 5_000, Math.max(policy.windowMs, 1));
+        policy.onRetry?.({ attempt: tries + 1, delayMs, message: (error as Error).message });
+        await pause(delayMs, policy.signal);
       }
     }
   };
@@ -113,5 +141,5 @@ export function makeDb(pool: pg.Pool, where: string, windowMs = retryWindowMs())
         client.release(broken instanceof Error ? broken : undefined);
       }
     });
-  return { where, pool, query, tx };
+  return { where, policy, pool, query, tx };
 }

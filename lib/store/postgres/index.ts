@@ -95,6 +95,13 @@ function storeOn(db: Db, config: pg.PoolConfig): Store {
   return {
     location: db.where,
     wakeups: makeWakeups(db.pool, config),
+    configureRetries: (policy) => {
+      db.policy.windowMs = policy.windowMs;
+      if (policy.onRetry) db.policy.onRetry = policy.onRetry;
+      else delete db.policy.onRetry;
+      if (policy.signal) db.policy.signal = policy.signal;
+      else delete db.policy.signal;
+    },
     listProjects: () => catalog.listProjects(db),
     getProject: (name) => catalog.getProject(db, name),
     importProject: (project) => catalog.importProject(db, project),
