@@ -19,7 +19,7 @@ import type { SiteProvider } from "../../providers/provider.js";
 import { ProviderError, TransferError } from "../errors.js";
 import { renameFiles } from "../fs/copy-workers.js";
 import { flushFiles } from "../fs/durable.js";
-import { parentOf, sweepSiteTemps, sweepTemps, tempNameFor } from "../fs/temp-names.js";
+import { baseOf, parentOf, sweepSiteTemps, sweepTemps, tempNameFor } from "../fs/temp-names.js";
 import type { FileJob } from "./types.js";
 
 export interface TransferContext {
@@ -33,26 +33,35 @@ export interface TransferContext {
 /**
  * Removes the temporary files dead writers left in the folders these jobs
  * write to: on this machine for downloads, on the remote site (through its
- * provider) for uploads. Only this package's exact names, only those older
- * than the claim lease (lib/fs/temp-names.ts): a younger one may be a live
- * writer's, on another machine sharing the folder, even though these jobs'
- * files are claimed. Litter never fails a pass: a folder that cannot be swept
- * now is swept by a later pass, and a real site problem fails the transfers.
+ * provider) for uploads. Only this package's exact names (lib/fs/temp-names.ts):
+ * those that would become one of these jobs' files, whose claims this process
+ * holds, so their writers lost them; and any other older than the claim
+ * lease (a younger one may be a live writer's, on another machine sharing the
+ * folder). Litter never fails a pass: a folder that cannot be swept now is
+ * swept by a later pass, and a real site problem fails the transfers.
  */
 export async function sweepStaleTemps(jobs: FileJob[], remote: SiteProvider, leaseMs: number): Promise<void> {
-  const local = new Set<string>();
-  const remoteDirs = new Set<string>();
+  const local = new Map<string, Set<string>>();
+  const remoteDirs = new Map<string, Set<string>>();
+  const add = (dirs: Map<string, Set<string>>, dir: string, name: string) => {
+    const names = dirs.get(dir);
+    if (names) names.add(name);
+    else dirs.set(dir, new Set([name]));
+  };
   for (const job of jobs) {
     if (job.unresolved) continue;
-    if (job.direction === "download") local.add(path.dirname(job.localPath));
-    else remoteDirs.add(parentOf(job.remotePath));
+    if (job.direction === "download") add(local, path.dirname(job.localPath), path.basename(job.localPath));
+    else add(remoteDirs, parentOf(job.remotePath), baseOf(job.remotePath));
   }
-  const options = { olderThanMs: leaseMs };
   // A few folders at a time: the remote serves these listings on the connections the transfers wait for.
   const limit = pLimit(4);
   await Promise.all([
-    ...[...local].map((dir) => limit(() => sweepTemps(dir, options))),
-    ...[...remoteDirs].map((dir) => limit(() => sweepSiteTemps(remote, dir, options).catch(() => []))),
+    ...[...local].map(([dir, claimedNames]) =>
+      limit(() => sweepTemps(dir, { olderThanMs: leaseMs, claimedNames })),
+    ),
+    ...[...remoteDirs].map(([dir, claimedNames]) =>
+      limit(() => sweepSiteTemps(remote, dir, { olderThanMs: leaseMs, claimedNames }).catch(() => [])),
+    ),
   ]);
 }
 

@@ -109,6 +109,20 @@ export interface SweepOptions {
    * sharing the folder.
    */
   olderThanMs: number;
+  /**
+   * Names of files in the folder whose transfer the caller holds the claim
+   * on: a temporary file that would become one of them is a former writer's
+   * (one that died, or lost its claim when its lease lapsed), so it is
+   * removed whatever its age or pid. Without this, a writer killed just
+   * before its lease lapsed left a temporary file younger than the lease
+   * when its successor swept, and nothing swept that folder again.
+   */
+  claimedNames?: ReadonlySet<string>;
+}
+
+/** A former writer's file of a name the caller now holds the claim on (see SweepOptions.claimedNames). */
+function claimedElsewhere(parsed: TempName, options: SweepOptions): boolean {
+  return parsed.finalName !== undefined && options.claimedNames?.has(parsed.finalName) === true;
 }
 
 /**
@@ -138,10 +152,13 @@ export async function sweepTemps(dir: string, options: SweepOptions): Promise<st
   await Promise.all(
     names.map(async (name) => {
       const parsed = parseTempName(name);
-      if (!parsed || processAlive(parsed.pid)) return;
+      if (!parsed) return;
+      const claimed = claimedElsewhere(parsed, options);
+      if (!claimed && processAlive(parsed.pid)) return;
       const file = path.join(dir, name);
       const found = await lstat(file).catch(() => undefined);
-      if (!found?.isFile() || ageMs(parsed, found.mtimeMs, now) <= options.olderThanMs) return;
+      if (!found?.isFile()) return;
+      if (!claimed && ageMs(parsed, found.mtimeMs, now) <= options.olderThanMs) return;
       try {
         await unlink(file);
         removed.push(file);
@@ -182,11 +199,18 @@ export async function sweepSiteTemps(
     if (!parsed) continue;
     const file = `${prefix}${name}`;
     const found = await provider.stat(file);
-    if (!found || found.isDirectory || ageMs(parsed, found.mtimeMs, now) <= options.olderThanMs) continue;
+    if (!found || found.isDirectory) continue;
+    if (!claimedElsewhere(parsed, options) && ageMs(parsed, found.mtimeMs, now) <= options.olderThanMs)
+      continue;
     await provider.remove(file);
     removed.push(file);
   }
   return removed;
+}
+
+/** The last segment of a path in either separator style (how parentOf splits it). */
+export function baseOf(p: string): string {
+  return splitPath(p).base;
 }
 
 /** The folder of a path in either separator style, without its trailing separator. */

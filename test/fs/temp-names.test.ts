@@ -134,6 +134,28 @@ describe("sweepTemps (a folder on this machine)", () => {
     for (const file of [...kept, folder]) expect(existsSync(file), file).toBe(true);
   });
 
+  it("removes a young or live-pid temporary file of a name the caller holds the claim on, and no other", async () => {
+    dir = tempDir();
+    // Another writer lost these names' claims (killed just before its lease lapsed): young, pid maybe alive.
+    const formerYoung = fileAged(
+      path.join(dir, `.a.exr.sitesync-${deadPid()}-{made}-0123456789ab.part`),
+      1_000,
+    );
+    const formerLive = fileAged(
+      path.join(dir, `.b.exr.sitesync-${process.pid}-{made}-0123456789ab.part`),
+      1_000,
+    );
+    const othersYoung = fileAged(
+      path.join(dir, `.c.exr.sitesync-${deadPid()}-{made}-0123456789ab.part`),
+      1_000,
+    );
+    const claimedNames = new Set(["a.exr", "b.exr"]);
+    expect(await sweepTemps(dir, { olderThanMs: LEASE_MS, claimedNames })).toEqual(
+      [formerLive, formerYoung].sort(),
+    );
+    expect(existsSync(othersYoung)).toBe(true);
+  });
+
   it("finds nothing to sweep in a folder that does not exist", async () => {
     dir = tempDir();
     expect(await sweepTemps(path.join(dir, "missing"), { olderThanMs: LEASE_MS })).toEqual([]);
@@ -155,5 +177,15 @@ describe("sweepSiteTemps (a site's folder, through its provider)", () => {
     expect(await sweepSiteTemps(site, dir, { olderThanMs: LEASE_MS })).toEqual([stale]);
     expect(existsSync(stale)).toBe(false);
     for (const file of kept) expect(existsSync(file), file).toBe(true);
+  });
+
+  it("removes a young temporary file of a name the caller holds the claim on", async () => {
+    dir = tempDir();
+    const site = localDriveFactory.create({ siteName: "vendor", config: {}, roots: { work: dir } });
+    const former = fileAged(path.join(dir, `.a.exr.sitesync-${process.pid}-{made}-0123456789ab.part`), 1_000);
+    const other = fileAged(path.join(dir, `.c.exr.sitesync-${process.pid}-{made}-0123456789ab.part`), 1_000);
+    const options = { olderThanMs: LEASE_MS, claimedNames: new Set(["a.exr"]) };
+    expect(await sweepSiteTemps(site, dir, options)).toEqual([former]);
+    expect(existsSync(other)).toBe(true);
   });
 });
