@@ -62,7 +62,7 @@ export interface PgStudio {
   home: (siteId: string) => Promise<string>;
   cli: (home: string, ...args: string[]) => Promise<CliResult>;
   /** `sitesync syncservice --active-site studio` on a home. */
-  service: (home: string) => RunningService;
+  service: (home: string, extraEnv?: NodeJS.ProcessEnv) => RunningService;
   /** The store of the database, opened in this process (closed by `close`). */
   store: () => Promise<Store>;
   /**
@@ -136,8 +136,8 @@ site:
     env,
     home: makeHome,
     cli,
-    service(home) {
-      const running = startService(home, "studio", env);
+    service(home, extraEnv = {}) {
+      const running = startService(home, "studio", { ...env, ...extraEnv });
       services.push(running);
       return running;
     },

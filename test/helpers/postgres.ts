@@ -60,6 +60,9 @@ export interface PostgresServer {
   newDatabase(): Promise<string>;
   /** Restarts the server (`pg_ctl restart -m fast`): every connection is cut, as in a server restart. */
   restart(): Promise<void>;
+  /** Stops the server and keeps its data (an outage); `start` brings it back. */
+  halt(): Promise<void>;
+  start(): Promise<void>;
 }
 
 export interface PostgresOptions {
@@ -187,6 +190,12 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         dir,
       );
     };
+    const halt = async (): Promise<void> => {
+      await run(...asOwner(pgCtl, ["stop", "-D", data, "-m", "fast", "-w", "-t", "60"]), dir);
+    };
+    const start = async (): Promise<void> => {
+      await run(...asOwner(pgCtl, ["start", "-D", data, "-l", logFile, "-w", "-t", "60"]), dir);
+    };
     return {
       url: urlOf(database),
       host: HOST,
@@ -198,6 +207,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       stop,
       newDatabase,
       restart,
+      halt,
+      start,
     };
   } catch (error) {
     await stop().catch(() => undefined);

@@ -8,7 +8,7 @@
  *   agrees with the files on disk.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SyncStatus } from "../../lib/store/status.js";
 import {
@@ -154,5 +154,37 @@ describe("sync services on one PostgreSQL database, under faults", () => {
     expect(tempFilesUnder(s.vendorRoot)).toEqual([]);
     expect(await service.stop("SIGTERM")).toBe(0);
     expect(await (await s.store()).getClaimOwners()).toEqual([]);
+  });
+
+  it("the database away for longer than a command's retry window: the service warns, waits, and records every result when it is back", {
+    timeout: 120_000,
+  }, async () => {
+    const s = await pgStudio(server, { delayMs: 50, loopDelay: 0.5 });
+    studio = s;
+    const home = await s.home("farm2");
+    const files = await s.seed(8, { bytes: 1 << 20 });
+    // A command would give up after 300 ms; the service must not.
+    const service = s.service(home, { SITESYNC_PG_RETRY_MS: "300" });
+    await service.waitFor(fileStart, 20_000);
+    await server.halt();
+    const halted = Date.now();
+    try {
+      // Every copy ends while the database is away; the warning says the service waits.
+      await until(() => files.every((f) => existsSync(f.vendorPath)), "every copy to end", 30_000, 20);
+      await service.waitFor(
+        (line) => typeof line.msg === "string" && line.msg.includes("waiting for it"),
+        10_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(Date.now() - halted).toBeGreaterThan(1_000);
+      expect(service.child.exitCode).toBeNull();
+    } finally {
+      await server.start();
+    }
+    await service.waitFor((line) => line.msg === "pass done" && line.ok === files.length, 60_000);
+    await expectAllOk(s, files);
+    const transfers = transfersByTarget(s.transferLog);
+    expect([...transfers].filter(([, pids]) => pids.length !== 1)).toEqual([]);
+    expect(await service.stop("SIGTERM")).toBe(0);
   });
 });
