@@ -20,7 +20,8 @@
  */
 /// <reference path="../lib/types/pgpass.d.ts" />
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { loadDefaultAnatomy } from "../lib/anatomy/index.js";
@@ -52,6 +53,7 @@ const representations = args.smoke ? 20 : args.num("representations", 1000);
 const fileBytes = Math.round(args.num("file-kib", 4) * 1024);
 const many = args.num("services", 4);
 const files = representations * FILES;
+const cpus = os.cpus().length;
 
 /** A home's settings: the shared database (no password: PGPASSWORD), studio -> target, loop_delay 0. */
 function settingsYaml(url: string, studioRoot: string, targetRoot: string): string {
@@ -87,9 +89,34 @@ function processCpu(pid: number | undefined): number {
   }
 }
 
+/** CPU seconds so far of every process of the PostgreSQL cluster (the postmaster's children: backends, writers). */
+function clusterCpu(postmaster: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) === postmaster)
+        out.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU the cluster's processes used since `before` (new processes from 0; those that ended are missed). */
+function clusterCpuSince(postmaster: number, before: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, cpu] of clusterCpu(postmaster)) sum += cpu - (before.get(pid) ?? 0);
+  return sum;
+}
+
 interface Drain {
   seconds: number;
   serviceCpu: number;
+  postgresCpu: number;
   machineBusy: number;
 }
 
@@ -97,7 +124,7 @@ interface Bench {
   homes: string[];
   targetRoot: string;
   password: string;
-  url: string;
+  postmaster: number;
 }
 
 /** Puts the target's records back to QUEUED (a copy taken after the publish), drops claims and copies. */
@@ -146,11 +173,13 @@ async function stop(child: ChildProcess): Promise<void> {
 async function drain(db: pg.Client, bench: Bench, count: number): Promise<Drain> {
   await reset(db, bench);
   await settle({ wait: !args.smoke, timeoutMs: 10_000 });
+  const cluster0 = clusterCpu(bench.postmaster);
   const machine0 = machineTimes();
   const start = performance.now();
   const services = bench.homes.slice(0, count).map((home, i) => startService(home, i, bench.password));
   let seconds = 0;
   let serviceCpu = 0;
+  let postgresCpu = 0;
   try {
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -162,13 +191,15 @@ async function drain(db: pg.Client, bench: Bench, count: number): Promise<Drain>
     }
     seconds = (performance.now() - start) / 1000;
     serviceCpu = services.reduce((sum, s) => sum + processCpu(s.child.pid), 0);
+    // Before the services stop: their backends end with them.
+    postgresCpu = clusterCpuSince(bench.postmaster, cluster0);
   } finally {
     await Promise.all(services.map((s) => stop(s.child)));
   }
   const machine1 = machineTimes();
   const copied = listFiles(bench.targetRoot).length;
   if (copied !== files) throw new Error(`${copied} files on the target, expected ${files}`);
-  return { seconds, serviceCpu, machineBusy: machine1.busy - machine0.busy };
+  return { seconds, serviceCpu, postgresCpu, machineBusy: machine1.busy - machine0.busy };
 }
 
 async function main(): Promise<void> {
@@ -219,7 +250,9 @@ async function main(): Promise<void> {
           "CREATE TABLE bench_target_queued AS SELECT * FROM sync_state WHERE project = $1 AND site = $2",
           [PROJECT, TARGET],
         );
-        const bench: Bench = { homes, targetRoot, password: server.password, url };
+        const pidFile = path.join(server.dir, "data", "postmaster.pid");
+        const postmaster = Number(readFileSync(pidFile, "utf8").split("\n", 1)[0]);
+        const bench: Bench = { homes, targetRoot, password: server.password, postmaster };
         const results: Record<string, Drain[]> = {};
         const contenders: Record<string, () => Promise<number>> = {};
         for (const count of [1, many]) {
@@ -230,7 +263,8 @@ async function main(): Promise<void> {
             results[name]?.push(result);
             console.error(
               `  ${name}: ${result.seconds.toFixed(2)} s, ${(files / result.seconds).toFixed(0)} files/s, ` +
-                `services CPU ${result.serviceCpu.toFixed(1)} s, machine busy ${result.machineBusy.toFixed(1)} s`,
+                `services CPU ${result.serviceCpu.toFixed(1)} s, PostgreSQL CPU ${result.postgresCpu.toFixed(1)} s, ` +
+                `machine busy ${result.machineBusy.toFixed(1)} s`,
             );
             return result.seconds;
           };
@@ -245,10 +279,10 @@ async function main(): Promise<void> {
               d.seconds.toFixed(2),
               (files / d.seconds).toFixed(0),
               d.serviceCpu.toFixed(1),
-              ((d.serviceCpu / files) * 1000).toFixed(2),
-              d.machineBusy.toFixed(1),
-              ((d.machineBusy / files) * 1000).toFixed(2),
-              `${((d.machineBusy / (d.seconds * 2)) * 100).toFixed(0)}%`,
+              d.postgresCpu.toFixed(1),
+              (((d.serviceCpu + d.postgresCpu) / files) * 1000).toFixed(2),
+              `${(((d.serviceCpu + d.postgresCpu) / (d.seconds * cpus)) * 100).toFixed(0)}%`,
+              `${((d.machineBusy / (d.seconds * cpus)) * 100).toFixed(0)}%`,
             ]);
           });
         }
@@ -263,10 +297,10 @@ async function main(): Promise<void> {
               "s",
               "files/s",
               "services CPU s",
-              "services CPU ms/file",
-              "machine busy s",
-              "machine busy ms/file",
-              "busy of 2 CPUs",
+              "PostgreSQL CPU s",
+              "services + PostgreSQL CPU ms/file",
+              `services + PostgreSQL, of ${cpus} CPUs`,
+              `machine busy (all processes), of ${cpus} CPUs`,
             ],
             rows,
           ),
