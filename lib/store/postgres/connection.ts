@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
 import pg from "pg";
+import { parse, toClientConfig } from "pg-connection-string";
 import pgpass from "pgpass";
 import { InputError, SettingsError, StoreConnectError } from "../../errors.js";
 
@@ -102,11 +103,24 @@ const types = {
 /** The pool's configuration; the password is looked up when a connection asks for it. */
 export function poolConfig(options: PostgresOptions, target: Target): pg.PoolConfig {
   const env = options.env ?? process.env;
-  const ssl = sslOf(options);
+  let fromUrl: pg.ClientConfig;
+  try {
+    // libpq's meaning of sslmode in the URL (require: encrypt, no check; verify-ca: the chain only),
+    // the same as the settings' sslmode.
+    fromUrl = toClientConfig(parse(options.url, { useLibpqCompat: true }));
+  } catch (error) {
+    throw new InputError(`${options.source}: "${redactUrl(options.url)}": ${(error as Error).message}`);
+  }
+  const ssl = fromUrl.ssl ?? sslOf(options);
   return {
-    connectionString: options.url,
-    // Used only when the URL carries no password (node-postgres lets the URL's win).
-    password: () => passwordFor(target, env),
+    ...fromUrl,
+    // Host, port, user and database with the PG* defaults of the environment given (targetOf).
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    database: target.database,
+    // The URL's password when it has one, else asked for when the server wants one.
+    password: fromUrl.password ? fromUrl.password : () => passwordFor(target, env),
     ...(ssl === undefined ? {} : { ssl }),
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,

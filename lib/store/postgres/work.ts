@@ -93,6 +93,21 @@ export function findWork(db: Db, project: string, query: WorkQuery): Promise<Wor
       q,
       rows.map((r) => r.representation_id),
     );
+    // The whole batch's wanted files claimed in one statement (a statement per representation cost
+    // a round trip each: most of the next batch's time on a network).
+    const claimed = query.claimFor
+      ? await claimBatch(
+          q,
+          project,
+          want,
+          rows.map((row) => ({
+            representationId: row.representation_id,
+            fileIds: wantedFileIds(row.want_files, row.have_files),
+          })),
+          query.claimFor.owner,
+          query.claimFor.leaseMs,
+        )
+      : undefined;
     const items: WorkItem[] = [];
     for (const row of rows) {
       const wanting = state(
@@ -117,17 +132,7 @@ export function findWork(db: Db, project: string, query: WorkQuery): Promise<Wor
         local: query.direction === "download" ? wanting : having,
         remote: query.direction === "download" ? having : wanting,
       };
-      if (query.claimFor) {
-        item.claimed = await claimIn(
-          q,
-          project,
-          row.representation_id,
-          want,
-          wantedFileIds(row.want_files, row.have_files),
-          query.claimFor.owner,
-          query.claimFor.leaseMs,
-        );
-      }
+      if (claimed) item.claimed = claimed.get(row.representation_id) ?? [];
       items.push(item);
     }
     return items;
@@ -149,32 +154,49 @@ function state(
  * it (renewed), or when its holder's lease lapsed (taken over). The upsert's
  * WHERE is checked against the row as it is when the row lock is held, so two
  * machines claiming the same file at once cannot both get it.
+ *
+ * Several representations of one site at once; returns the file ids taken
+ * per representation, in the order asked.
  */
-async function claimIn(
+async function claimBatch(
   q: Query,
   project: string,
-  representationId: string,
   site: string,
-  fileIds: string[],
+  wanted: Array<{ representationId: string; fileIds: string[] }>,
   owner: string,
   leaseMs: number,
-): Promise<string[]> {
-  const unique = [...new Set(fileIds)];
-  if (unique.length === 0) return [];
-  const rows = await q<{ file_id: string }>(
+): Promise<Map<string, string[]>> {
+  const representationIds: string[] = [];
+  const fileIds: string[] = [];
+  for (const { representationId, fileIds: ids } of wanted) {
+    for (const id of new Set(ids)) {
+      representationIds.push(representationId);
+      fileIds.push(id);
+    }
+  }
+  const taken = new Map<string, string[]>();
+  if (fileIds.length === 0) return taken;
+  const rows = await q<{ representation_id: string; file_id: string }>(
     `INSERT INTO claims (project, representation_id, site, file_id, owner, expires_at)
-     SELECT $1, $2, $3, f, $5, ${SERVER_NOW_MS} + $6 FROM unnest($4::text[]) AS f
+     SELECT $1, c.representation_id, $2, c.file_id, $5, ${SERVER_NOW_MS} + $6
+     FROM unnest($3::text[], $4::text[]) AS c(representation_id, file_id)
      ON CONFLICT (project, representation_id, site, file_id) DO UPDATE
        SET owner = excluded.owner, expires_at = excluded.expires_at
        WHERE claims.owner = excluded.owner OR claims.expires_at < ${SERVER_NOW_MS}
-     RETURNING file_id`,
-    [project, representationId, site, unique, owner, leaseMs],
+     RETURNING representation_id, file_id`,
+    [project, site, representationIds, fileIds, owner, leaseMs],
   );
-  const taken = new Set(rows.map((r) => r.file_id));
-  return unique.filter((id) => taken.has(id));
+  const got = new Set(rows.map((r) => `${r.representation_id}\u0000${r.file_id}`));
+  for (const { representationId, fileIds: ids } of wanted) {
+    taken.set(
+      representationId,
+      [...new Set(ids)].filter((id) => got.has(`${representationId}\u0000${id}`)),
+    );
+  }
+  return taken;
 }
 
-export function claimFiles(
+export async function claimFiles(
   db: Db,
   project: string,
   representationId: string,
@@ -183,7 +205,10 @@ export function claimFiles(
   owner: string,
   leaseMs: number,
 ): Promise<string[]> {
-  return db.tx((q) => claimIn(q, project, representationId, site, fileIds, owner, leaseMs));
+  const taken = await db.tx((q) =>
+    claimBatch(q, project, site, [{ representationId, fileIds }], owner, leaseMs),
+  );
+  return taken.get(representationId) ?? [];
 }
 
 export async function renewClaims(db: Db, owner: string, leaseMs: number): Promise<void> {
