@@ -18,7 +18,6 @@
  *
  * docs/benchmarks/store.md has the method and the results.
  */
-/// <reference path="../lib/types/pgpass.d.ts" />
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";

@@ -1,5 +1,4 @@
 // The store's PostgreSQL driver imports pgpass, whose types live in lib/types (outside bench/tsconfig's include).
-/// <reference path="../../lib/types/pgpass.d.ts" />
 /**
  * A throwaway PostgreSQL cluster for the store benchmarks: the tests' cluster
  * (test/helpers/postgres.ts: initdb + pg_ctl on 127.0.0.1, as the `postgres`
