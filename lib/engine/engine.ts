@@ -360,6 +360,7 @@ export class SyncEngine {
         retryBaseMs: this.baseMs,
         concurrency: this.concurrency,
         leaseMs: this.leaseMs,
+        claimsShared: store.claimsShared === true,
         signal,
         emit: (event) => this.emit(event),
       });

@@ -20,13 +20,15 @@ export interface RunOptions {
   concurrency: number;
   /** The claim lease: temporary files older than this in the jobs' folders are taken for dead writers'. */
   leaseMs: number;
+  /** The store's claims are every writer's (Store.claimsShared): a former writer's temporary files of these jobs' files go at once. */
+  claimsShared: boolean;
   signal: AbortSignal;
   emit: EngineListener;
 }
 
 export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<FileOutcome[]> {
   if (jobs.length === 0) return [];
-  await sweepStaleTemps(jobs, options.remoteProvider, options.leaseMs);
+  await sweepStaleTemps(jobs, options.remoteProvider, options.leaseMs, options.claimsShared);
   await options.recorder.started(jobs);
   const madeDirs = new Set<string>();
   // Files are put in place and recorded once per representation, when its last file is done: its

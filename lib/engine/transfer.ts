@@ -33,14 +33,23 @@ export interface TransferContext {
 /**
  * Removes the temporary files dead writers left in the folders these jobs
  * write to: on this machine for downloads, on the remote site (through its
- * provider) for uploads. Only this package's exact names (lib/fs/temp-names.ts):
- * those that would become one of these jobs' files, whose claims this process
- * holds, so their writers lost them; and any other older than the claim
- * lease (a younger one may be a live writer's, on another machine sharing the
- * folder). Litter never fails a pass: a folder that cannot be swept now is
- * swept by a later pass, and a real site problem fails the transfers.
+ * provider) for uploads. Only this package's exact names (lib/fs/temp-names.ts),
+ * older than the claim lease: a younger one may be a live writer's, on
+ * another machine sharing the folder with its own store. Where every writer
+ * claims in this store (`claimsShared`, a studio's PostgreSQL), a temporary
+ * file that would become one of these jobs' files, whose claims this run
+ * holds, is a writer's that lost its claim, and goes whatever its age: a
+ * writer killed just before its lease lapsed leaves one younger than the
+ * lease when its files are taken over. Litter never fails a pass: a folder
+ * that cannot be swept now is swept by a later pass, and a real site problem
+ * fails the transfers.
  */
-export async function sweepStaleTemps(jobs: FileJob[], remote: SiteProvider, leaseMs: number): Promise<void> {
+export async function sweepStaleTemps(
+  jobs: FileJob[],
+  remote: SiteProvider,
+  leaseMs: number,
+  claimsShared: boolean,
+): Promise<void> {
   const local = new Map<string, Set<string>>();
   const remoteDirs = new Map<string, Set<string>>();
   const add = (dirs: Map<string, Set<string>>, dir: string, name: string) => {
@@ -57,10 +66,15 @@ export async function sweepStaleTemps(jobs: FileJob[], remote: SiteProvider, lea
   const limit = pLimit(4);
   await Promise.all([
     ...[...local].map(([dir, claimedNames]) =>
-      limit(() => sweepTemps(dir, { olderThanMs: leaseMs, claimedNames })),
+      limit(() => sweepTemps(dir, { olderThanMs: leaseMs, ...(claimsShared ? { claimedNames } : {}) })),
     ),
     ...[...remoteDirs].map(([dir, claimedNames]) =>
-      limit(() => sweepSiteTemps(remote, dir, { olderThanMs: leaseMs, claimedNames }).catch(() => [])),
+      limit(() =>
+        sweepSiteTemps(remote, dir, {
+          olderThanMs: leaseMs,
+          ...(claimsShared ? { claimedNames } : {}),
+        }).catch(() => []),
+      ),
     ),
   ]);
 }

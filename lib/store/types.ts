@@ -388,6 +388,15 @@ export interface Store extends CatalogStore, StateStore {
   /** Present on stores shared across machines. */
   readonly wakeups?: StoreWakeups;
   /**
+   * True when every writer of the studio's sites claims its transfers in this
+   * store (PostgreSQL, shared by the studio's machines): a claim held here
+   * proves nobody else writes that file, so a former writer's temporary file
+   * of it can be removed at once (lib/engine/transfer.ts). The embedded store
+   * is one machine's: another machine may write the same shared folder with
+   * its own store, so only age counts there.
+   */
+  readonly claimsShared?: boolean;
+  /**
    * Stores reached over a network (docs/adding-a-store.md "PostgreSQL"): how
    * long a call retries transient failures (a server restart, a dropped
    * connection) before it fails, and who hears of each retry. A service

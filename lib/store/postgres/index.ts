@@ -95,6 +95,7 @@ function storeOn(db: Db, config: pg.PoolConfig): Store {
   return {
     location: db.where,
     wakeups: makeWakeups(db.pool, config),
+    claimsShared: true,
     configureRetries: (policy) => {
       db.policy.windowMs = policy.windowMs;
       if (policy.onRetry) db.policy.onRetry = policy.onRetry;
