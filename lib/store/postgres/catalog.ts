@@ -2,6 +2,7 @@
 import { InputError } from "../../errors.js";
 import { newId } from "../ids.js";
 import { mergeFileStates } from "../merge.js";
+import { type FolderRow, toFolder, toVersion, type VersionRow } from "../rows.js";
 import type {
   Folder,
   Product,
@@ -14,38 +15,6 @@ import type {
 } from "../types.js";
 import type { Db, Query } from "./db.js";
 import { nowSeconds, writeSiteState } from "./rows.js";
-
-interface FolderRow {
-  id: string;
-  name: string;
-  path: string;
-  parent_id: string | null;
-  folder_type: string;
-}
-const toFolder = (r: FolderRow): Folder => ({
-  id: r.id,
-  name: r.name,
-  path: r.path,
-  parentId: r.parent_id,
-  folderType: r.folder_type,
-});
-
-interface VersionRow {
-  id: string;
-  product_id: string;
-  version: number;
-  task_id: string | null;
-  author: string;
-  created_at: string;
-}
-const toVersion = (r: VersionRow): Version => ({
-  id: r.id,
-  productId: r.product_id,
-  version: r.version,
-  taskId: r.task_id,
-  author: r.author,
-  createdAt: r.created_at,
-});
 
 const VERSION_COLUMNS = "id, product_id, version, task_id, author, created_at";
 const FOLDER_COLUMNS = "id, name, path, parent_id, folder_type";

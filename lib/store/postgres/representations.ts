@@ -2,48 +2,22 @@
  * Representation reads of the PostgreSQL store: a representation with its
  * files, by ids, a page at a time, or by an id prefix (status's short ids).
  */
+
+import { type FileRow, groupFiles } from "../rows.js";
 import type { PageQuery, Representation, RepresentationFile } from "../types.js";
 import type { Db, Query } from "./db.js";
-
-interface FileRow {
-  id: string;
-  representation_id: string;
-  name: string;
-  path: string;
-  size: number;
-  hash: string;
-  hash_type: string;
-  sha256: string | null;
-}
 
 export async function filesOf(
   q: Query,
   representationIds: string[],
 ): Promise<Map<string, RepresentationFile[]>> {
-  const out = new Map<string, RepresentationFile[]>();
-  if (representationIds.length === 0) return out;
+  if (representationIds.length === 0) return new Map();
   const rows = await q<FileRow>(
     `SELECT id, representation_id, name, path, size, hash, hash_type, sha256 FROM files
      WHERE representation_id = ANY($1::text[]) ORDER BY representation_id, position`,
     [representationIds],
   );
-  for (const r of rows) {
-    let list = out.get(r.representation_id);
-    if (!list) {
-      list = [];
-      out.set(r.representation_id, list);
-    }
-    list.push({
-      id: r.id,
-      name: r.name,
-      path: r.path,
-      size: r.size,
-      hash: r.hash,
-      hashType: r.hash_type,
-      ...(r.sha256 ? { sha256: r.sha256 } : {}),
-    });
-  }
-  return out;
+  return groupFiles(rows);
 }
 
 interface RepresentationRow {

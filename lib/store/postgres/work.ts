@@ -9,8 +9,10 @@
  * Leases are on the server's clock, so machines whose clocks disagree still
  * agree on when a claim lapsed.
  */
+
+import { toWorkItem } from "../rows.js";
 import { SyncStatus } from "../status.js";
-import type { Claim, FileState, PauseTarget, SiteState, WorkItem, WorkQuery } from "../types.js";
+import type { Claim, FileState, PauseTarget, WorkItem, WorkQuery } from "../types.js";
 import { wantedFileIds } from "../work-claims.js";
 import type { Db, Query } from "./db.js";
 import { filesOf } from "./representations.js";
@@ -110,43 +112,18 @@ export function findWork(db: Db, project: string, query: WorkQuery): Promise<Wor
       : undefined;
     const items: WorkItem[] = [];
     for (const row of rows) {
-      const wanting = state(
-        row.representation_id,
-        row.want_site,
-        row.want_priority,
-        row.want_status,
+      const item = toWorkItem(
+        row,
         row.want_files,
-      );
-      const having = state(
-        row.representation_id,
-        row.have_site,
-        row.have_priority,
-        row.have_status,
         row.have_files,
+        files.get(row.representation_id) ?? [],
+        query.direction,
       );
-      const item: WorkItem = {
-        representationId: row.representation_id,
-        versionId: row.version_id,
-        priority: row.want_priority,
-        files: files.get(row.representation_id) ?? [],
-        local: query.direction === "download" ? wanting : having,
-        remote: query.direction === "download" ? having : wanting,
-      };
       if (claimed) item.claimed = claimed.get(row.representation_id) ?? [];
       items.push(item);
     }
     return items;
   });
-}
-
-function state(
-  representationId: string,
-  site: string,
-  priority: number,
-  status: number,
-  files: FileState[],
-): SiteState {
-  return { representationId, site, priority, status: status as SyncStatus, files };
 }
 
 /**

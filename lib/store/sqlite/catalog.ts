@@ -3,6 +3,7 @@ import type { Database } from "better-sqlite3";
 import { InputError } from "../../errors.js";
 import { newId } from "../ids.js";
 import { mergeFileStates } from "../merge.js";
+import { type FolderRow, toFolder, toVersion, type VersionRow } from "../rows.js";
 import type {
   Folder,
   Product,
@@ -25,38 +26,6 @@ const toProject = (row: ProjectRow): Project => ({
   name: row.name,
   code: row.code,
   anatomy: JSON.parse(row.anatomy),
-});
-
-interface FolderRow {
-  id: string;
-  name: string;
-  path: string;
-  parent_id: string | null;
-  folder_type: string;
-}
-const toFolder = (r: FolderRow): Folder => ({
-  id: r.id,
-  name: r.name,
-  path: r.path,
-  parentId: r.parent_id,
-  folderType: r.folder_type,
-});
-
-interface VersionRow {
-  id: string;
-  product_id: string;
-  version: number;
-  task_id: string | null;
-  author: string;
-  created_at: string;
-}
-const toVersion = (r: VersionRow): Version => ({
-  id: r.id,
-  productId: r.product_id,
-  version: r.version,
-  taskId: r.task_id,
-  author: r.author,
-  createdAt: r.created_at,
 });
 
 export function listProjects(db: Database): Project[] {

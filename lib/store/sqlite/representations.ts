@@ -3,19 +3,9 @@
  * files, by ids, a page at a time, or by an id prefix (status's short ids).
  */
 import type { Database } from "better-sqlite3";
+import { type FileRow, groupFiles } from "../rows.js";
 import type { PageQuery, Representation, RepresentationFile } from "../types.js";
 import { jsonList, type NamedParams } from "./rows.js";
-
-interface FileRow {
-  id: string;
-  representation_id: string;
-  name: string;
-  path: string;
-  size: number;
-  hash: string;
-  hash_type: string;
-  sha256: string | null;
-}
 
 export function filesOf(db: Database, representationIds: string[]): Map<string, RepresentationFile[]> {
   const rows = db
@@ -24,21 +14,7 @@ export function filesOf(db: Database, representationIds: string[]): Map<string, 
        WHERE representation_id IN (SELECT value FROM json_each(?)) ORDER BY representation_id, position`,
     )
     .all(JSON.stringify(representationIds));
-  const out = new Map<string, RepresentationFile[]>();
-  for (const r of rows) {
-    const list = out.get(r.representation_id) ?? [];
-    list.push({
-      id: r.id,
-      name: r.name,
-      path: r.path,
-      size: r.size,
-      hash: r.hash,
-      hashType: r.hash_type,
-      ...(r.sha256 ? { sha256: r.sha256 } : {}),
-    });
-    out.set(r.representation_id, list);
-  }
-  return out;
+  return groupFiles(rows);
 }
 
 export function getRepresentations(

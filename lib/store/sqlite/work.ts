@@ -3,8 +3,9 @@
  * and persisted pauses.
  */
 import type { Database } from "better-sqlite3";
+import { toWorkItem } from "../rows.js";
 import { SyncStatus } from "../status.js";
-import type { Claim, FileState, PauseTarget, SiteState, WorkItem, WorkQuery } from "../types.js";
+import type { Claim, FileState, PauseTarget, WorkItem, WorkQuery } from "../types.js";
 import { wantedFileIds } from "../work-claims.js";
 import { filesOf } from "./representations.js";
 
@@ -81,51 +82,22 @@ function pickWork(db: Database, project: string, query: WorkQuery): WorkItem[] {
     rows.map((r) => r.representation_id),
   );
   return rows.map((row) => {
-    const wanting = state(
-      row.representation_id,
-      row.want_site,
-      row.want_priority,
-      row.want_status,
-      row.want_files,
+    const wantFiles = JSON.parse(row.want_files) as FileState[];
+    const haveFiles = JSON.parse(row.have_files) as FileState[];
+    const item = toWorkItem(
+      row,
+      wantFiles,
+      haveFiles,
+      files.get(row.representation_id) ?? [],
+      query.direction,
     );
-    const having = state(
-      row.representation_id,
-      row.have_site,
-      row.have_priority,
-      row.have_status,
-      row.have_files,
-    );
-    const item: WorkItem = {
-      representationId: row.representation_id,
-      versionId: row.version_id,
-      priority: row.want_priority,
-      files: files.get(row.representation_id) ?? [],
-      local: query.direction === "download" ? wanting : having,
-      remote: query.direction === "download" ? having : wanting,
-    };
     if (query.claimFor) {
       const { owner: claimer, leaseMs } = query.claimFor;
-      const wanted = wantedFileIds(wanting.files, having.files);
+      const wanted = wantedFileIds(wantFiles, haveFiles);
       item.claimed = claimFiles(db, project, row.representation_id, want, wanted, claimer, leaseMs);
     }
     return item;
   });
-}
-
-function state(
-  representationId: string,
-  site: string,
-  priority: number,
-  status: number,
-  files: string,
-): SiteState {
-  return {
-    representationId,
-    site,
-    priority,
-    status: status as SyncStatus,
-    files: JSON.parse(files) as FileState[],
-  };
 }
 
 export function claimFiles(
