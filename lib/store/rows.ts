@@ -8,6 +8,7 @@ import type { SyncStatus } from "./status.js";
 import type {
   FileState,
   Folder,
+  PauseTarget,
   RepresentationFile,
   SiteState,
   Version,
@@ -119,4 +120,28 @@ export function toWorkItem(
     local: direction === "download" ? wanting : having,
     remote: direction === "download" ? having : wanting,
   };
+}
+
+/** A pause's key in the `pauses` table: (kind, project, representation id), "" where it has none. */
+export function pauseKey(target: PauseTarget): [string, string, string] {
+  switch (target.kind) {
+    case "service":
+      return ["service", "", ""];
+    case "project":
+      return ["project", target.project, ""];
+    case "representation":
+      return ["representation", target.project, target.representationId];
+  }
+}
+
+export interface PauseRow {
+  kind: string;
+  project: string;
+  representation_id: string;
+}
+
+export function toPauseTarget(r: PauseRow): PauseTarget {
+  if (r.kind === "service") return { kind: "service" };
+  if (r.kind === "project") return { kind: "project", project: r.project };
+  return { kind: "representation", project: r.project, representationId: r.representation_id };
 }

@@ -10,7 +10,7 @@
  * agree on when a claim lapsed.
  */
 
-import { toWorkItem } from "../rows.js";
+import { type PauseRow, pauseKey, toPauseTarget, toWorkItem } from "../rows.js";
 import { SyncStatus } from "../status.js";
 import type { Claim, FileState, PauseTarget, WorkItem, WorkQuery } from "../types.js";
 import { wantedFileIds } from "../work-claims.js";
@@ -235,17 +235,6 @@ export async function getClaimOwners(db: Db): Promise<string[]> {
   return rows.map((r) => r.owner);
 }
 
-function pauseKey(target: PauseTarget): [string, string, string] {
-  switch (target.kind) {
-    case "service":
-      return ["service", "", ""];
-    case "project":
-      return ["project", target.project, ""];
-    case "representation":
-      return ["representation", target.project, target.representationId];
-  }
-}
-
 export async function setPaused(db: Db, target: PauseTarget, paused: boolean): Promise<void> {
   const [kind, project, representationId] = pauseKey(target);
   if (paused) {
@@ -264,12 +253,8 @@ export async function setPaused(db: Db, target: PauseTarget, paused: boolean): P
 }
 
 export async function getPauses(db: Db): Promise<PauseTarget[]> {
-  const rows = await db.query<{ kind: string; project: string; representation_id: string }>(
+  const rows = await db.query<PauseRow>(
     'SELECT kind, project, representation_id FROM pauses ORDER BY kind, project COLLATE "C", representation_id',
   );
-  return rows.map((r): PauseTarget => {
-    if (r.kind === "service") return { kind: "service" };
-    if (r.kind === "project") return { kind: "project", project: r.project };
-    return { kind: "representation", project: r.project, representationId: r.representation_id };
-  });
+  return rows.map(toPauseTarget);
 }

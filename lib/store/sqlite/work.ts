@@ -3,7 +3,7 @@
  * and persisted pauses.
  */
 import type { Database } from "better-sqlite3";
-import { toWorkItem } from "../rows.js";
+import { type PauseRow, pauseKey, toPauseTarget, toWorkItem } from "../rows.js";
 import { SyncStatus } from "../status.js";
 import type { Claim, FileState, PauseTarget, WorkItem, WorkQuery } from "../types.js";
 import { wantedFileIds } from "../work-claims.js";
@@ -168,17 +168,6 @@ export function getClaimOwners(db: Database): string[] {
     .map((r) => r.owner);
 }
 
-function pauseKey(target: PauseTarget): [string, string, string] {
-  switch (target.kind) {
-    case "service":
-      return ["service", "", ""];
-    case "project":
-      return ["project", target.project, ""];
-    case "representation":
-      return ["representation", target.project, target.representationId];
-  }
-}
-
 export function setPaused(db: Database, target: PauseTarget, paused: boolean): void {
   const [kind, project, representationId] = pauseKey(target);
   if (paused) {
@@ -196,13 +185,9 @@ export function setPaused(db: Database, target: PauseTarget, paused: boolean): v
 
 export function getPauses(db: Database): PauseTarget[] {
   return db
-    .prepare<[], { kind: string; project: string; representation_id: string }>(
+    .prepare<[], PauseRow>(
       "SELECT kind, project, representation_id FROM pauses ORDER BY kind, project, representation_id",
     )
     .all()
-    .map((r): PauseTarget => {
-      if (r.kind === "service") return { kind: "service" };
-      if (r.kind === "project") return { kind: "project", project: r.project };
-      return { kind: "representation", project: r.project, representationId: r.representation_id };
-    });
+    .map(toPauseTarget);
 }
