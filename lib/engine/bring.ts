@@ -17,7 +17,7 @@ import { fillRootless } from "../anatomy/roots.js";
 import { InputError, TransferError } from "../errors.js";
 import type { ProjectSites } from "../settings/sites.js";
 import { SyncStatus, statusName } from "../store/status.js";
-import type { Project, Representation, SiteState } from "../store/types.js";
+import type { FileState, Project, Representation, RepresentationFile, SiteState } from "../store/types.js";
 import type { EngineCore } from "./core.js";
 import { closePair, resolvePair, type SyncPair, sitesOf } from "./pair.js";
 import { releaseDeadOwners } from "./recover.js";
@@ -89,7 +89,8 @@ async function situationOf(core: EngineCore, request: BringRequest): Promise<Sit
   const project = await store.getProject(request.project);
   if (!project) throw new InputError(`unknown project "${request.project}"`);
   const representations = await store.getRepresentations(project.name, { ids: request.representationIds });
-  const missing = request.representationIds.filter((id) => !representations.some((r) => r.id === id));
+  const found = new Set(representations.map((r) => r.id));
+  const missing = request.representationIds.filter((id) => !found.has(id));
   if (missing.length)
     throw new InputError(`unknown representation(s) ${missing.join(", ")} in project "${project.name}"`);
   const sites = request.sites ?? sitesOf(project, settings, ownSite, platform);
@@ -113,6 +114,8 @@ async function situationOf(core: EngineCore, request: BringRequest): Promise<Sit
  */
 export async function planBring(core: EngineCore, request: BringRequest): Promise<BringPlan> {
   const { representations, sites, states, need, pathOn } = await situationOf(core, request);
+  const needed = byFile(need);
+  const stateOf = statusesOf(states);
   const files = representations.flatMap((representation) =>
     representation.files.map((file): PlannedFile => {
       const base = {
@@ -121,9 +124,9 @@ export async function planBring(core: EngineCore, request: BringRequest): Promis
         path: pathOn(file.path),
         size: file.size,
       };
-      const needed = need.find((n) => n.representation.id === representation.id && n.fileId === file.id);
-      if (!needed) return { ...base, action: "present", from: null };
-      const why = unavailable(needed, states, sites);
+      const item = needed.get(fileKey(representation.id, file.id));
+      if (!item) return { ...base, action: "present", from: null };
+      const why = unavailable(item, stateOf, sites);
       if (why) return { ...base, action: "unavailable", from: null, reason: why };
       return { ...base, action: "transfer", from: sites.remoteSite };
     }),
@@ -133,9 +136,10 @@ export async function planBring(core: EngineCore, request: BringRequest): Promis
 
 export async function bring(core: EngineCore, request: BringRequest): Promise<BringReport> {
   const { project, representations, sites, states, need, pathOn } = await situationOf(core, request);
+  const needed = byFile(need);
   const present: BroughtFile[] = representations.flatMap((r) =>
     r.files
-      .filter((f) => !need.some((n) => n.representation.id === r.id && n.fileId === f.id))
+      .filter((f) => !needed.has(fileKey(r.id, f.id)))
       .map((f) => ({ representationId: r.id, fileId: f.id, path: pathOn(f.path), how: "present" as const })),
   );
   const report = { activeSite: sites.activeSite, remoteSite: sites.remoteSite, files: present };
@@ -176,22 +180,45 @@ export async function bring(core: EngineCore, request: BringRequest): Promise<Br
 
 interface Needed {
   representation: Representation;
+  file: RepresentationFile;
   fileId: string;
   name: string;
 }
 
+/**
+ * Lookups by key, not scans: a representation of 10,000 frames is read once
+ * per question, never once per file (issue 14's linear steps).
+ */
+const fileKey = (representationId: string, fileId: string) => `${representationId}\u0000${fileId}`;
+
+function byFile(need: Needed[]): Map<string, Needed> {
+  return new Map(need.map((n) => [fileKey(n.representation.id, n.fileId), n]));
+}
+
+type StateLookup = (representationId: string, site: string, fileId: string) => FileState | undefined;
+
+/** Each file's state on each site, indexed once: `statusesOf(states)(representationId, site, fileId)`. */
+function statusesOf(states: SiteState[]): StateLookup {
+  const index = new Map<string, Map<string, FileState>>();
+  for (const state of states) {
+    index.set(`${state.representationId}\u0000${state.site}`, new Map(state.files.map((f) => [f.fileId, f])));
+  }
+  return (representationId, site, fileId) => index.get(`${representationId}\u0000${site}`)?.get(fileId);
+}
+
 function neededFiles(representations: Representation[], states: SiteState[], site: string): Needed[] {
-  return representations.flatMap((representation) => {
-    const state = states.find((s) => s.representationId === representation.id && s.site === site);
-    return representation.files
-      .filter((file) => state?.files.find((f) => f.fileId === file.id)?.status !== SyncStatus.OK)
-      .map((file) => ({ representation, fileId: file.id, name: file.name }));
-  });
+  const stateOf = statusesOf(states);
+  return representations.flatMap((representation) =>
+    representation.files
+      .filter((file) => stateOf(representation.id, site, file.id)?.status !== SyncStatus.OK)
+      .map((file) => ({ representation, file, fileId: file.id, name: file.name })),
+  );
 }
 
 function checkRemoteHasThem(need: Needed[], states: SiteState[], remote: string): void {
+  const stateOf = statusesOf(states);
   for (const item of need) {
-    const status = remoteStatus(item, states, remote);
+    const status = stateOf(item.representation.id, remote, item.fileId)?.status ?? SyncStatus.NA;
     if (status !== SyncStatus.OK) {
       throw new TransferError(
         `${item.name} of representation ${item.representation.id} is not available on the remote site "${remote}" (${statusName(status)})`,
@@ -200,16 +227,11 @@ function checkRemoteHasThem(need: Needed[], states: SiteState[], remote: string)
   }
 }
 
-function remoteStatus(item: Needed, states: SiteState[], remote: string): number {
-  const state = states.find((s) => s.representationId === item.representation.id && s.site === remote);
-  return state?.files.find((f) => f.fileId === item.fileId)?.status ?? SyncStatus.NA;
-}
-
 /** Why `bring` would fail on a file the active site lacks, or undefined when it can bring it. */
-function unavailable(item: Needed, states: SiteState[], sites: ProjectSites): string | undefined {
+function unavailable(item: Needed, stateOf: StateLookup, sites: ProjectSites): string | undefined {
   if (sites.activeSite === sites.remoteSite)
     return `not on site "${sites.activeSite}", which is also the remote site`;
-  const status = remoteStatus(item, states, sites.remoteSite);
+  const status = stateOf(item.representation.id, sites.remoteSite, item.fileId)?.status ?? SyncStatus.NA;
   if (status === SyncStatus.OK) return undefined;
   return `not available on the remote site "${sites.remoteSite}" (${statusName(status)})`;
 }
@@ -282,8 +304,7 @@ async function describeFailure(pair: SyncPair, failed: Extract<FileOutcome, { st
 }
 
 function jobFor(pair: SyncPair, item: Needed): FileJob {
-  const file = item.representation.files.find((f) => f.id === item.fileId);
-  if (!file) throw new InputError(`file ${item.fileId} is not in representation ${item.representation.id}`);
+  const { file } = item;
   return {
     project: pair.project.name,
     representationId: item.representation.id,
@@ -310,13 +331,11 @@ function brought(job: FileJob, how: BroughtFile["how"]): BroughtFile {
 async function filesNowOk(core: EngineCore, jobs: FileJob[]) {
   const first = jobs[0] as FileJob;
   const ids = [...new Set(jobs.map((j) => j.representationId))];
-  const states = await core.store.getSiteStates(first.project, ids, [first.targetSite]);
+  const stateOf = statusesOf(await core.store.getSiteStates(first.project, ids, [first.targetSite]));
   const ok = new Set<string>();
   const failed: Array<{ name: string; message: string }> = [];
   for (const job of jobs) {
-    const file = states
-      .find((s) => s.representationId === job.representationId)
-      ?.files.find((f) => f.fileId === job.file.id);
+    const file = stateOf(job.representationId, first.targetSite, job.file.id);
     const onDisk = await stat(job.localPath).catch(() => undefined);
     if (file?.status === SyncStatus.OK || onDisk?.size === job.file.size) ok.add(job.file.id);
     else if (file?.status === SyncStatus.FAILED)
