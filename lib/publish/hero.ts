@@ -11,6 +11,7 @@ import type { Context } from "../context.js";
 import { newId } from "../store/ids.js";
 import type { Representation, Version } from "../store/types.js";
 import { extOf, type PlannedFile, type PublishPlan } from "./plan.js";
+import { sequenceTemplateData } from "./sequence.js";
 
 export interface HeroPlan {
   versionId: string;
@@ -35,12 +36,14 @@ export async function planHero(context: Context, plan: PublishPlan, productName:
     : undefined;
 
   const templates = plan.project.anatomy.templates;
-  const heroDir = resolveAnatomyTemplate(templates, "hero", "default", "directory", plan.context);
+  const data = plan.templateData;
+  const heroDir = resolveAnatomyTemplate(templates, "hero", "default", "directory", data);
+  // The frames and tiles of a sequence fill the hero template as they filled the publish one.
   const files = plan.files.map((file): PlannedFile => {
     const rootless =
       file.resource !== undefined
         ? `${heroDir}/resources/${file.resource}`
-        : `${heroDir}/${resolveAnatomyTemplate(templates, "hero", "default", "file", { ...plan.context, ext: extOf(file.source) })}`;
+        : `${heroDir}/${resolveAnatomyTemplate(templates, "hero", "default", "file", { ...data, ...sequenceTemplateData(file), ext: extOf(file.source) })}`;
     return { ...file, rootless, target: fillRootless(rootless, plan.site.roots) };
   });
   const newRootless = new Set(files.map((f) => f.rootless));

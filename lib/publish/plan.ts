@@ -1,8 +1,9 @@
 /**
  * Everything a publish will do, worked out and checked before a byte is
  * written: the entities, the next version, the publish template paths of every
- * file (resources under `{publishDir}/resources/` keeping their layout) and the
- * site. Bad input fails here, so a failed publish writes nothing.
+ * file (resources under `{publishDir}/resources/` keeping their layout; the
+ * frames and UDIM tiles of a sequence one file each, `lib/publish/sequence.ts`)
+ * and the site. Bad input fails here, so a failed publish writes nothing.
  */
 import { existsSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
@@ -16,6 +17,7 @@ import { ENTITY_NAME } from "../names.js";
 import { LOCAL_ALIAS, type ProjectSites, type ResolvedSite, STUDIO_SITE } from "../settings/sites.js";
 import { ENTITY_ID } from "../store/ids.js";
 import type { Folder, Project, Task } from "../store/types.js";
+import { resolveSources, sequenceContext, sequenceTemplateData } from "./sequence.js";
 
 export interface PublishRequest {
   project: string;
@@ -32,6 +34,12 @@ export interface PublishRequest {
   author?: string;
   /** Also integrate the version as the product's hero version (replacing the previous hero). */
   hero?: boolean;
+  /** `--frames`: the frames of the sequences in `files` to publish, e.g. "1001-1100". */
+  frames?: string;
+  /** `--allow-missing-frames`: publish the frames of `frames` that exist, recording the gaps. */
+  allowMissingFrames?: boolean;
+  /** `--udim`: the numbers in `files` are UDIM tiles (`{udim}`), not frames. */
+  udim?: boolean;
 }
 
 export interface PlannedFile {
@@ -43,6 +51,12 @@ export interface PlannedFile {
   size: number;
   /** For a resources file, its path relative to the resources folder. */
   resource?: string;
+  /** For a file of an image sequence, its frame (`{frame}` in the templates). */
+  frame?: number;
+  /** For a UDIM tile, its tile number (`{udim}` in the templates). */
+  udim?: number;
+  /** Digits of `frame` in the source's name (0: unpadded), kept when wider than frame_padding. */
+  padding?: number;
 }
 
 export interface PublishPlan {
@@ -54,7 +68,10 @@ export interface PublishPlan {
   productBaseType: string;
   version: number;
   representationName: string;
+  /** The representation's context: the template data plus, for sequences, their frames and tiles. */
   context: TemplateData;
+  /** The data the publish and hero templates are filled with (a file's frame or tile added). */
+  templateData: TemplateData;
   files: PlannedFile[];
   links: Array<{ inputVersionId: string; linkType: string }>;
 }
@@ -76,8 +93,24 @@ export async function planPublish(context: Context, request: PublishRequest): Pr
   checkName(request.product, "--product");
   checkName(request.productType, "--product-type");
   if (request.files.length === 0) throw new InputError("--file: at least one file to publish is required");
-  const sources = request.files.map((file) => checkSourceFile(file, "--file"));
-  const ext = extOf(sources[0] as string);
+  const entries = resolveSources(request.files, {
+    frames: request.frames,
+    allowMissingFrames: request.allowMissingFrames,
+    udim: request.udim,
+  });
+  const sources: Array<{ source: string; frame?: number; udim?: number; padding?: number }> = [];
+  for (const entry of entries) {
+    if (entry.kind === "file") sources.push({ source: checkSourceFile(entry.source, "--file") });
+    else
+      for (const item of entry.items) {
+        sources.push(
+          entry.fills === "frame"
+            ? { source: item.source, frame: item.number, padding: entry.padding }
+            : { source: item.source, udim: item.number },
+        );
+      }
+  }
+  const ext = extOf((sources[0] as { source: string }).source);
   const representationName = request.representation ?? ext;
   checkName(representationName, "--representation");
 
@@ -112,7 +145,7 @@ export async function planPublish(context: Context, request: PublishRequest): Pr
   const templates = project.anatomy.templates;
   const publishDir = resolveAnatomyTemplate(templates, "publish", "default", "directory", data);
   const files: PlannedFile[] = [];
-  const add = (source: string, rootless: string, resource?: string) => {
+  const add = (source: string, rootless: string, extra: Partial<PlannedFile> = {}) => {
     const size = statSync(source).size;
     let target: string;
     try {
@@ -121,19 +154,20 @@ export async function planPublish(context: Context, request: PublishRequest): Pr
       const reason = error instanceof Error ? error.message : String(error);
       throw new PathError(`${reason} (publish template of project "${project.name}" on site "${site.name}")`);
     }
-    files.push({ source, rootless, target, size, ...(resource === undefined ? {} : { resource }) });
+    files.push({ source, rootless, target, size, ...extra });
   };
-  for (const source of sources) {
+  for (const { source, ...sequence } of sources) {
     const name = resolveAnatomyTemplate(templates, "publish", "default", "file", {
       ...data,
+      ...sequenceTemplateData(sequence),
       ext: extOf(source),
     });
-    add(source, `${publishDir}/${name}`);
+    add(source, `${publishDir}/${name}`, sequence);
   }
   if (request.resources !== undefined) {
     const dir = checkSourceDir(request.resources, "--resources");
     for (const relative of await listFiles(dir))
-      add(path.join(dir, relative), `${publishDir}/resources/${relative}`, relative);
+      add(path.join(dir, relative), `${publishDir}/resources/${relative}`, { resource: relative });
   }
   const seen = new Set<string>();
   for (const file of files) {
@@ -154,7 +188,8 @@ export async function planPublish(context: Context, request: PublishRequest): Pr
     productBaseType,
     version,
     representationName,
-    context: data,
+    context: { ...data, ...sequenceContext(entries) },
+    templateData: data,
     files,
     links,
   };

@@ -16,7 +16,12 @@ interface PublishOptions extends CommonOptions {
   link?: string[];
   site?: string;
   hero?: boolean;
+  frames?: string;
+  allowMissingFrames?: boolean;
+  udim?: boolean;
 }
+
+const FILES_SHOWN = 10;
 
 export function registerPublish(program: Command): void {
   withCommonOptions(
@@ -30,7 +35,17 @@ export function registerPublish(program: Command): void {
       .requiredOption("--task <name>", "task that publishes")
       .requiredOption("--product <name>", "product name, e.g. workfileModeling")
       .requiredOption("--product-type <type>", "product type, e.g. workfile")
-      .requiredOption("--file <path>", "file to publish (repeatable)", collect)
+      .requiredOption(
+        "--file <path>",
+        "file to publish (repeatable); a frame pattern r.####.exr, r.%04d.exr, r.$F4.exr or tex.<UDIM>.exr publishes a sequence",
+        collect,
+      )
+      .option(
+        "--frames <A-B>",
+        "frames of the sequence to publish, e.g. 1001-1100 (default: every frame on disk)",
+      )
+      .option("--allow-missing-frames", "with --frames, publish the frames that exist and record the gaps")
+      .option("--udim", "the numbers in the --file names are UDIM tiles ({udim}), not frames")
       .option("--resources <dir>", "folder published under {publishDir}/resources/ keeping its layout")
       .option("--representation <name>", "representation name (default: the file extension)")
       .option("--link <type:versionId>", "version link, e.g. reference:<id> (repeatable)", collect)
@@ -59,6 +74,9 @@ export function registerPublish(program: Command): void {
           links: options.link ?? [],
           ...(options.site === undefined ? {} : { site: options.site }),
           hero: options.hero ?? false,
+          ...(options.frames === undefined ? {} : { frames: options.frames }),
+          allowMissingFrames: options.allowMissingFrames ?? false,
+          udim: options.udim ?? false,
         },
         signal,
       );
@@ -70,7 +88,11 @@ export function registerPublish(program: Command): void {
           `published ${options.product} v${String(result.version).padStart(3, "0")} on ${result.site}`,
           `  version         ${result.versionId}`,
           `  representation  ${result.representationId}`,
-          ...result.files.map((f) => `  file            ${f.path}`),
+          // A 2,000-frame sequence is not 2,000 lines: the first files, then a count (--json has all).
+          ...result.files.slice(0, FILES_SHOWN).map((f) => `  file            ${f.path}`),
+          ...(result.files.length > FILES_SHOWN
+            ? [`  file            ... and ${result.files.length - FILES_SHOWN} more`]
+            : []),
           ...Object.entries(result.sites).map(
             ([site, status]) => `  site ${site.padEnd(11)}${statusName(status)}`,
           ),
