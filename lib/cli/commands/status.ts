@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import type { ProjectSites } from "../../settings/sites.js";
 import { isSyncStatus, SyncStatus, statusName } from "../../store/status.js";
-import type { SiteSummary, StateRow, StateSortKey } from "../../store/types.js";
+import type { SiteSummary, StateRow, StateSortKey, Store } from "../../store/types.js";
 import { formatBytes, renderTable, terminalWidth, truncate } from "../format.js";
 import { type CommonOptions, printResult } from "../output.js";
 import {
@@ -123,11 +123,11 @@ export function registerStatus(program: Command): void {
         context.store.countState(project.name, query),
         context.store.getPauses(),
       ]);
-      const idLength = await shortIdLength(
-        context.store,
-        project.name,
-        page.representations.map((r) => r.representationId),
-      );
+      const pageIds = page.representations.map((r) => r.representationId);
+      const [idLength, ranges] = await Promise.all([
+        shortIdLength(context.store, project.name, pageIds),
+        sequenceRanges(context.store, project.name, pageIds),
+      ]);
       const paused = pausesOf(pauses, project.name);
       const problems = await siteProblems(sites, [localSite, remoteSite]);
       const bySide = countsBySide(counts);
@@ -145,6 +145,7 @@ export function registerStatus(program: Command): void {
         representations: page.representations.map((r) => ({
           ...r,
           shortId: shortId(r.representationId, idLength),
+          ...ranges.get(r.representationId),
           paused: paused.representations.has(r.representationId),
           priority: rowPriority(r),
         })),
@@ -192,7 +193,44 @@ async function siteProblems(
   return problems;
 }
 
-interface ShownRow extends StateRow {
+/** What a sequence's row shows of its representation context: the frames or UDIM tiles present. */
+interface SequenceRange {
+  frames?: string;
+  udims?: string;
+}
+
+/**
+ * The frame ranges of a page's sequences, read from their representations'
+ * contexts (`frames`, `udims`: `lib/publish/sequence.ts`), one store call per page.
+ */
+async function sequenceRanges(
+  store: Store,
+  project: string,
+  ids: string[],
+): Promise<Map<string, SequenceRange>> {
+  const ranges = new Map<string, SequenceRange>();
+  if (ids.length === 0) return ranges;
+  for (const representation of await store.getRepresentations(project, { ids })) {
+    const { frames, udims } = representation.context;
+    const range: SequenceRange = {
+      ...(typeof frames === "string" ? { frames } : {}),
+      ...(typeof udims === "string" ? { udims } : {}),
+    };
+    if (range.frames !== undefined || range.udims !== undefined) ranges.set(representation.id, range);
+  }
+  return ranges;
+}
+
+/** `exr [1001-1100]` for a sequence, `exr [UDIM 1001-1010]` for tiles, the name alone otherwise. */
+function representationCell(row: ShownRow): string {
+  const parts = [
+    ...(row.frames === undefined ? [] : [row.frames]),
+    ...(row.udims === undefined ? [] : [`UDIM ${row.udims}`]),
+  ];
+  return parts.length ? `${row.representation} [${parts.join(" ")}]` : row.representation;
+}
+
+interface ShownRow extends StateRow, SequenceRange {
   shortId: string;
   paused: boolean;
   priority: number;
@@ -220,7 +258,7 @@ function table(
     r.product,
     // A hero version is stored as minus its source version.
     r.version < 0 ? "hero" : `v${String(r.version).padStart(3, "0")}`,
-    r.representation,
+    representationCell(r),
     formatBytes(r.size),
     String(r.priority),
     cell(r.localStatus),
