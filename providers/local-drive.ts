@@ -57,7 +57,7 @@ export interface LocalDriveConfig {
 
 class LocalDriveProvider implements SiteProvider {
   readonly kind = "local_drive";
-  readonly capabilities: ProviderCapabilities = { hashes: ["sha256"] };
+  readonly capabilities: ProviderCapabilities = { hashes: ["sha256"], onThisMachine: true };
   readonly siteName: string;
   private readonly roots: Readonly<Record<string, string>>;
 

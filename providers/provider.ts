@@ -72,6 +72,12 @@ export type UpstreamProviderKind = keyof typeof BATCH_LIMITS;
 export interface ProviderCapabilities {
   /** Content hashes the provider can report through `hash()`, e.g. ["sha256"], ["md5"]. */
   hashes: readonly string[];
+  /**
+   * Its paths are this machine's file system (a local or mounted drive): a
+   * caller writing many files there may flush them together itself
+   * (`deferSync`) before renaming them into place.
+   */
+  onThisMachine?: boolean;
 }
 
 export type ActiveCheck = { active: true } | { active: false; reason: string };

@@ -38,6 +38,7 @@ import { StateRecorder } from "./recorder.js";
 import { type RecoverOptions, type RecoverReport, recoverWith } from "./recover.js";
 import { runJobs } from "./runner.js";
 import {
+  DEFAULT_CONCURRENCY,
   DEFAULT_LEASE_MS,
   type EngineEvent,
   type EngineListener,
@@ -47,13 +48,8 @@ import {
   type ProjectReport,
 } from "./types.js";
 
-/**
- * Files moved at once. A slot stays taken while its representation's files
- * are flushed to disk (that wait is the backpressure that keeps each flush
- * small), so there are more slots than a copy alone would need: 16 moved
- * 10,000 small files 25-30% faster than 8, measured in bench/sync-pass.ts.
- */
-export const DEFAULT_CONCURRENCY = 16;
+// Files moved at once: lib/engine/types.ts (a publish uses it too, without loading the engine).
+export { DEFAULT_CONCURRENCY } from "./types.js";
 
 export interface EngineOptions {
   store: Store;

@@ -10,6 +10,14 @@ export type Direction = "upload" | "download";
  */
 export const DEFAULT_LEASE_MS = 30_000;
 
+/**
+ * Files moved at once. A slot stays taken while its representation's files
+ * are flushed to disk (that wait is the backpressure that keeps each flush
+ * small), so there are more slots than a copy alone would need: 16 moved
+ * 10,000 small files 25-30% faster than 8, measured in bench/sync-pass.ts.
+ */
+export const DEFAULT_CONCURRENCY = 16;
+
 /** One file to move between the engine's own site and the remote site. */
 export interface FileJob {
   project: string;

@@ -1,23 +1,25 @@
 /**
  * `sitesync publish`: AYON's integrator plus IntegrateSiteSync. Copies the
- * files onto the publishing site through its provider (atomic, never
- * overwriting), then registers the version, representation, links and initial
+ * files onto the publishing site through its provider, on the engine's
+ * transfer path (copy.ts: temporary names, verified, durable, many at once,
+ * never overwriting), then registers the version, representation, links and initial
  * sync state in one store transaction. If anything fails after the first copy,
  * the copies are removed again, so a failed publish leaves nothing behind.
  * With `hero`, the version is then integrated as the product's hero version.
  */
 import os from "node:os";
-import path from "node:path";
+import pLimit from "p-limit";
 import type { SiteProvider } from "../../providers/provider.js";
 import { createProvider } from "../../providers/registry.js";
 import type { Context } from "../context.js";
+import { DEFAULT_CONCURRENCY } from "../engine/types.js";
 import { ProviderError, SitesyncError, TransferError } from "../errors.js";
 import { newId } from "../store/ids.js";
 import { SyncStatus } from "../store/status.js";
 import type { PublishRecord, RepresentationFile } from "../store/types.js";
-import { op3Hash, sha256File } from "./hash.js";
+import { copyPublished } from "./copy.js";
 import { type HeroPlan, planHero } from "./hero.js";
-import { type PlannedFile, type PublishPlan, type PublishRequest, planPublish } from "./plan.js";
+import { type PublishPlan, type PublishRequest, planPublish } from "./plan.js";
 import { initialSiteStatuses } from "./site-states.js";
 
 export interface PublishResult {
@@ -53,19 +55,11 @@ export async function publish(
     roots: plan.site.roots,
   });
   try {
-    for (const file of plan.files) {
-      if (await provider.stat(file.target)) {
-        throw new ProviderError(
-          `${file.target} already exists on site "${plan.site.name}" but version ${plan.version} is not registered; ` +
-            "an earlier publish may have failed half way: move that folder away and publish again",
-          false,
-        );
-      }
-    }
+    await refuseExisting(provider, plan);
     const copied: string[] = [];
     let result: PublishResult;
     try {
-      const files = await copyFiles(provider, plan.files, copied, { overwrite: false, signal });
+      const files = await copyPublished(provider, plan.files, { overwrite: false, signal, placed: copied });
       const versionId = newId();
       const representationId = newId();
       const statuses = initialSiteStatuses(plan.sites, plan.site.name);
@@ -101,7 +95,7 @@ async function integrateHero(
 ): Promise<NonNullable<PublishResult["hero"]>> {
   try {
     // Hero files are replaced in place: each copy still lands atomically.
-    const files = await copyFiles(provider, hero.files, [], { overwrite: true });
+    const files = await copyPublished(provider, hero.files, { overwrite: true, placed: [] });
     const statuses = initialSiteStatuses(plan.sites, plan.site.name, hero.previouslyHeldBy);
     await context.store.registerPublish(plan.project.name, {
       ...record(plan, request, {
@@ -124,39 +118,22 @@ async function integrateHero(
   }
 }
 
-async function copyFiles(
-  provider: SiteProvider,
-  planned: PlannedFile[],
-  copied: string[],
-  options: { overwrite: boolean; signal?: AbortSignal | undefined },
-): Promise<RepresentationFile[]> {
-  const { overwrite, signal } = options;
-  const files: RepresentationFile[] = [];
-  for (const file of planned) {
-    signal?.throwIfAborted();
-    const sha256 = await sha256File(file.source);
-    await provider.mkdirs(path.dirname(file.target));
-    // An upload stopped half way removes its own temporary file; the target is never
-    // listed before it is ours (a racing publish's file there must not be removed).
-    await provider.upload(file.source, file.target, { overwrite, ...(signal ? { signal } : {}) });
-    copied.push(file.target);
-    const stat = await provider.stat(file.target);
-    if (!stat || stat.size !== file.size) {
-      throw new TransferError(
-        `copy of ${file.source} to ${file.target} has ${stat?.size ?? "no"} bytes, expected ${file.size}`,
-      );
-    }
-    files.push({
-      id: newId(),
-      name: path.basename(file.target),
-      path: file.rootless,
-      size: file.size,
-      hash: op3Hash(file.target, stat.mtimeMs, stat.size),
-      hashType: "op3",
-      sha256,
-    });
+/**
+ * A target already there means an earlier publish of this version failed half
+ * way (or another is running): refused before anything is written. Checked
+ * concurrently: on a remote site each check is a round trip.
+ */
+async function refuseExisting(provider: SiteProvider, plan: PublishPlan): Promise<void> {
+  const limit = pLimit(DEFAULT_CONCURRENCY);
+  const found = await Promise.all(plan.files.map((file) => limit(() => provider.stat(file.target))));
+  const first = plan.files.find((_, index) => found[index]);
+  if (first) {
+    throw new ProviderError(
+      `${first.target} already exists on site "${plan.site.name}" but version ${plan.version} is not registered; ` +
+        "an earlier publish may have failed half way: move that folder away and publish again",
+      false,
+    );
   }
-  return files;
 }
 
 function record(
