@@ -321,6 +321,41 @@ describe("publish", () => {
   });
 });
 
+describe("publish: sequences and tiles", () => {
+  it("--frames with --allow-missing-frames, and --udim", async () => {
+    const studio = await threeRepresentations();
+    for (const frame of [1001, 1002, 1004]) source(studio, `render/r.${frame}.exr`, `frame ${frame}`);
+    const frames = ok<PublishJson>(
+      await studio.run(
+        ...publishArgs(
+          HERO,
+          "renderMain",
+          "render",
+          "--file",
+          path.join(studio.dir, "src/render/r.####.exr"),
+        ),
+        ...["--frames", "1001-1004", "--allow-missing-frames", "--site", "studio"],
+      ),
+    );
+    expect(frames.files.map((f) => path.posix.basename(f.path))).toEqual([
+      "PR_hero_renderMain_v001.1001.exr",
+      "PR_hero_renderMain_v001.1002.exr",
+      "PR_hero_renderMain_v001.1004.exr",
+    ]);
+    const tiles = [1001, 1002].map((tile) => source(studio, `tex/t.${tile}.exr`, `tile ${tile}`));
+    const udim = ok<PublishJson>(
+      await studio.run(
+        ...publishArgs(HERO, "texMain", "texture", ...tiles.flatMap((t) => ["--file", t])),
+        ...["--udim", "--site", "studio"],
+      ),
+    );
+    expect(udim.files.map((f) => path.posix.basename(f.path))).toEqual([
+      "PR_hero_texMain_v001_1001.exr",
+      "PR_hero_texMain_v001_1002.exr",
+    ]);
+  });
+});
+
 describe("status", () => {
   it("--local-site/--remote-site choose the pair ('local' is this workstation); an unknown one exits 2", async () => {
     const studio = await threeRepresentations();
