@@ -13,10 +13,10 @@
 import path from "node:path";
 import pLimit from "p-limit";
 import type { SiteProvider } from "../../providers/provider.js";
-import { DEFAULT_CONCURRENCY } from "../engine/types.js";
+import { DEFAULT_CONCURRENCY, DEFAULT_LEASE_MS } from "../engine/types.js";
 import { TransferError } from "../errors.js";
 import { flushFiles, flushFolders } from "../fs/durable.js";
-import { parentOf, tempNameFor } from "../fs/temp-names.js";
+import { baseOf, parentOf, sweepSiteTemps, tempNameFor } from "../fs/temp-names.js";
 import { newId } from "../store/ids.js";
 import type { RepresentationFile } from "../store/types.js";
 import { op3Hash, sha256File } from "./hash.js";
@@ -58,6 +58,7 @@ export async function copyPublished(
       dirs.map((dir) => limit(() => provider.mkdirs(dir))),
       stop,
     );
+    await sweepFailedPublish(provider, planned, dirs);
     await settleAll(
       planned.map((file, index) =>
         limit(async () => {
@@ -113,6 +114,31 @@ export async function copyPublished(
     throw error;
   }
   return Promise.all(written.map((w) => limit(() => describe(provider, w))));
+}
+
+/**
+ * The version is this publish's now (its number is unregistered and its
+ * targets are absent: checked by the caller), so a temporary file of one of
+ * its names is an earlier publish's of the same version that was killed
+ * (SIGKILL, a power cut) before it could clean up: removed whatever its age.
+ * Older temporary files of other names go by the lease, as a sync pass does.
+ * Litter never fails a publish.
+ */
+async function sweepFailedPublish(
+  provider: SiteProvider,
+  planned: PlannedFile[],
+  dirs: string[],
+): Promise<void> {
+  const names = new Map<string, Set<string>>(dirs.map((dir) => [dir, new Set<string>()]));
+  for (const file of planned) names.get(parentOf(file.target))?.add(baseOf(file.target));
+  const limit = pLimit(4);
+  await Promise.all(
+    [...names].map(([dir, claimedNames]) =>
+      limit(() =>
+        sweepSiteTemps(provider, dir, { olderThanMs: DEFAULT_LEASE_MS, claimedNames }).catch(() => []),
+      ),
+    ),
+  );
 }
 
 /**

@@ -160,15 +160,16 @@ describe("publish to an SFTP site (real sshd)", () => {
     expect(stopped.seen.filter((name) => !isTemp(name))).toEqual([]);
     const left = filesUnder(onServer());
     expect(left.filter((name) => !isTemp(name))).toEqual([]);
-    // Nothing of a SIGKILLed process runs again: its temporary files stay for a later sweep.
+    // Nothing of a SIGKILLed process runs again: its temporary files stay until the next publish.
     expect(left.length).toBeGreaterThan(0);
     expect(await registered(s)).toBe(0);
 
-    // Nothing it left blocks the next publish of the same version.
+    // Nothing it left blocks the next publish of the same version, which sweeps it away.
     const again = await runCli([...vendorPublish(s, scene, res), "--json"]);
     expect(again.code, again.stderr).toBe(0);
     expect((again.json() as { version: number }).version).toBe(1);
     expect(await registered(s)).toBe(1);
+    expect(filesUnder(onServer()).filter(isTemp)).toEqual([]);
   });
 
   it("stopped half way with SIGTERM removes its temporary files too and registers nothing", async () => {
