@@ -222,9 +222,9 @@ describe("local_drive file operations", () => {
 });
 
 describe("local_drive site", () => {
-  it("declares the upstream batch limit and sha256", () => {
+  it("declares the upstream batch limit, sha256 and paths on this machine", () => {
     expect(drive.kind).toBe("local_drive");
-    expect(drive.capabilities).toEqual({ hashes: ["sha256"] });
+    expect(drive.capabilities).toEqual({ hashes: ["sha256"], onThisMachine: true });
     expect(localDriveFactory.batchLimit).toBe(50);
   });
 
