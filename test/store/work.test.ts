@@ -247,8 +247,9 @@ describe.each(STORES)("$name store: work queue", ({ name, open }) => {
       }),
     );
     expect(problems).toEqual([]);
-    // Every service got work, and no work was lost between them.
-    expect([...served].sort()).toEqual(["svc0", "svc1", "svc2", "svc3"]);
+    // No work was lost between them. (Which services got work depends on timing: a loaded machine may
+    // let one service drain the queue before another asks, so that is not asserted.)
+    expect(served.size).toBeGreaterThan(0);
     expect(done.size).toBe(made.length);
     for (const store of stores) await store.close();
   });
