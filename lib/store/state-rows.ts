@@ -4,8 +4,16 @@
  * both. Linear in the representation's files: each site's states are looked
  * up by file id in a map.
  */
+import { InputError } from "../errors.js";
 import { SyncStatus } from "./status.js";
-import type { FileState, RepresentationFile, SiteSummary, StateRow } from "./types.js";
+import type {
+  FileState,
+  RepresentationFile,
+  SiteSummary,
+  StateQuery,
+  StateRow,
+  StateSortKey,
+} from "./types.js";
 
 /** One representation of the status query, with both sites' records (null where a site has none). */
 export interface StateQueryRow {
@@ -78,5 +86,27 @@ function summarize(
     retries: files.reduce((max, f) => Math.max(max, f.retries), 0),
     message: files.find((f) => f.message)?.message ?? null,
     priority: priority ?? 50,
+  };
+}
+
+/**
+ * The ORDER BY and page of a status query: the column for the user's sort key
+ * (from the store's fixed list, never SQL text from the user), the direction
+ * and the LIMIT/OFFSET of the page asked for.
+ */
+export function statusPage(
+  query: StateQuery,
+  sortColumns: Record<StateSortKey, string>,
+): { order: string; direction: "ASC" | "DESC"; limit: number; offset: number } {
+  const sortKey = query.sortBy ?? "folder";
+  const order = sortColumns[sortKey];
+  if (!order)
+    throw new InputError(`unknown sort key "${sortKey}" (one of ${Object.keys(sortColumns).join(", ")})`);
+  const limit = query.pageLength ?? 50;
+  return {
+    order,
+    direction: query.sortDesc ? "DESC" : "ASC",
+    limit,
+    offset: ((query.page ?? 1) - 1) * limit,
   };
 }

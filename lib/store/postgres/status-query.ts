@@ -1,9 +1,4 @@
-/**
- * The status query of the PostgreSQL store (`sitesync status`; docs/adding-a-store.md
- * "What a store must guarantee"): the same filters, sort keys and paging as SQLite's.
- */
-import { InputError } from "../../errors.js";
-import { type StateQueryRow, toStateRow } from "../state-rows.js";
+import { type StateQueryRow, statusPage, toStateRow } from "../state-rows.js";
 import type { SyncStatus } from "../status.js";
 import type { FileState, StateCount, StatePage, StateQuery, StateSortKey } from "../types.js";
 import type { Db } from "./db.js";
@@ -58,13 +53,7 @@ function stateFilter(project: string, query: StateQuery) {
 }
 
 export async function queryState(db: Db, project: string, query: StateQuery): Promise<StatePage> {
-  const sortKey = query.sortBy ?? "folder";
-  const order = SORT_COLUMNS[sortKey];
-  if (!order)
-    throw new InputError(`unknown sort key "${sortKey}" (one of ${Object.keys(SORT_COLUMNS).join(", ")})`);
-  const direction = query.sortDesc ? "DESC" : "ASC";
-  const pageLength = query.pageLength ?? 50;
-  const page = query.page ?? 1;
+  const { order, direction, limit, offset } = statusPage(query, SORT_COLUMNS);
   const { where, params } = stateFilter(project, query);
   const [count] = await db.query<{ n: number }>(`SELECT COUNT(*) AS n ${where}`, params);
   const rows = await db.query<QueryRow>(
@@ -74,7 +63,7 @@ export async function queryState(db: Db, project: string, query: StateQuery): Pr
      ${where}
      ORDER BY ${order} ${direction}, r.id
      LIMIT $11 OFFSET $12`,
-    [...params, pageLength, (page - 1) * pageLength],
+    [...params, limit, offset],
   );
   const files = await filesOf(
     db.query,

@@ -2,7 +2,7 @@
 import type { Database } from "better-sqlite3";
 import { InputError } from "../../errors.js";
 import { mergeFileStates } from "../merge.js";
-import { toStateRow } from "../state-rows.js";
+import { statusPage, toStateRow } from "../state-rows.js";
 import type { SyncStatus } from "../status.js";
 import type {
   FileState,
@@ -273,13 +273,7 @@ function stateFilter(project: string, query: StateQuery) {
 }
 
 export function queryState(db: Database, project: string, query: StateQuery): StatePage {
-  const sortKey = query.sortBy ?? "folder";
-  const order = SORT_COLUMNS[sortKey];
-  if (!order)
-    throw new InputError(`unknown sort key "${sortKey}" (one of ${Object.keys(SORT_COLUMNS).join(", ")})`);
-  const direction = query.sortDesc ? "DESC" : "ASC";
-  const pageLength = query.pageLength ?? 50;
-  const page = query.page ?? 1;
+  const { order, direction, limit, offset } = statusPage(query, SORT_COLUMNS);
   const { where, params } = stateFilter(project, query);
   const total = db.prepare<typeof params, { n: number }>(`SELECT COUNT(*) AS n ${where}`).get(params)?.n ?? 0;
   const rows = db
@@ -291,7 +285,7 @@ export function queryState(db: Database, project: string, query: StateQuery): St
        ORDER BY ${order} ${direction}, r.id
        LIMIT @limit OFFSET @offset`,
     )
-    .all({ ...params, limit: pageLength, offset: (page - 1) * pageLength });
+    .all({ ...params, limit, offset });
   const files = filesOf(
     db,
     rows.map((r) => r.id),
