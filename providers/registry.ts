@@ -5,6 +5,7 @@
  * creates providers. See providers/README.md.
  */
 import { ProviderError } from "../lib/errors.js";
+import { gdriveFactory } from "./gdrive/index.js";
 import { localDriveFactory } from "./local-drive.js";
 import type { ProviderContext, ProviderFactory, SiteProvider } from "./provider.js";
 import { sftpFactory } from "./sftp/index.js";
@@ -79,3 +80,4 @@ export function createProvider<Config = unknown>(
 
 registerProvider(localDriveFactory);
 registerProvider(sftpFactory);
+registerProvider(gdriveFactory);

@@ -36,7 +36,21 @@ const LocalDriveBlock = z.strictObject({ roots: z.array(RootEntry).default([]) }
 const GdriveBlock = z.strictObject({
   credentials_url: PerPlatformPaths.prefault({}),
   roots: z.string().default(""),
+  /**
+   * Not in AYON's model: the size of one request of a resumable upload, in
+   * MiB. Drive requires a multiple of 256 KiB (0.25 MiB); larger chunks mean
+   * fewer requests, smaller ones less to send again after a dropped connection.
+   */
+  chunk_size_mib: z
+    .number()
+    .min(0.25)
+    .max(1024)
+    .refine((mib) => Number.isInteger(mib * 4), "a multiple of 0.25 MiB (256 KiB), as Drive requires")
+    .default(8),
+  /** Not in AYON's model: requests a second this site sends Google, all transfers together (bursts allowed). */
+  requests_per_second: z.number().min(0.1).max(1000).default(10),
 });
+export type GdriveSettings = z.infer<typeof GdriveBlock>;
 
 const SftpBlock = z.strictObject({
   sftp_host: z.string().default(""),

@@ -47,11 +47,12 @@ describe("provider registry", () => {
     expect(batchLimitOf("local_drive")).toBe(BATCH_LIMITS.local_drive);
   });
 
-  it("registers local_drive and sftp, and does not pretend the other upstream kinds exist", () => {
-    expect(registeredKinds()).toEqual(expect.arrayContaining(["local_drive", "sftp"]));
+  it("registers local_drive, sftp and gdrive, and does not pretend the other upstream kinds exist", () => {
+    expect(registeredKinds()).toEqual(expect.arrayContaining(["local_drive", "sftp", "gdrive"]));
     expect(batchLimitOf("sftp")).toBe(20);
-    expect(registeredKinds()).not.toContain("gdrive");
-    expect(() => batchLimitOf("gdrive")).toThrow(ProviderError);
+    expect(batchLimitOf("gdrive")).toBe(7);
+    expect(registeredKinds()).not.toContain("dropbox");
+    expect(() => batchLimitOf("dropbox")).toThrow(ProviderError);
   });
 
   it("creates a local_drive provider for a site from its context", () => {

@@ -1,0 +1,238 @@
+/**
+ * The `gdrive` provider: Google Drive (API v3, googleapis) with a service
+ * account, as AYON's gdrive provider. Site paths are `/My Drive/...` or
+ * `/<shared drive>/...` (paths.ts); uploads are resumable and checked
+ * against Drive's md5 (upload.ts); every request is paced per site and
+ * retried while Google rate-limits it (pacer.ts, client.ts). googleapis is
+ * loaded on the first request, so registering the provider costs nothing.
+ * SITESYNC_GDRIVE_API_URL points it at another base URL (client.ts).
+ */
+import { stat as statLocal } from "node:fs/promises";
+import { ProviderError } from "../../lib/errors.js";
+import type { GdriveSettings } from "../../lib/settings/schema.js";
+import {
+  type ActiveCheck,
+  BATCH_LIMITS,
+  type FileStat,
+  type ProviderCapabilities,
+  type ProviderContext,
+  type ProviderFactory,
+  type SiteProvider,
+  type TransferOptions,
+  type TransferResult,
+} from "../provider.js";
+import { currentPlatform, findCredentials, readServiceAccount } from "./auth.js";
+import { DriveClient, type DriveItem } from "./client.js";
+import { streamDownload } from "./download.js";
+import { pacerFor } from "./pacer.js";
+import { DriveTree } from "./paths.js";
+import { FOLDER_MIME } from "./query.js";
+import { resumableUpload } from "./upload.js";
+
+type GdriveConfig = Partial<GdriveSettings>;
+
+const MiB = 1024 * 1024;
+/** How long isActive waits for Drive before calling the site unreachable. */
+const ACTIVE_TIMEOUT_MS = 20_000;
+
+class GdriveProvider implements SiteProvider {
+  readonly kind = "gdrive";
+  // Drive gives md5, not sha256: sha256 is computed here on the bytes as they pass.
+  readonly capabilities: ProviderCapabilities = { hashes: ["sha256"] };
+  readonly siteName: string;
+  private readonly config: GdriveConfig;
+  private readonly roots: Readonly<Record<string, string>>;
+  private opened: Promise<{ client: DriveClient; tree: DriveTree }> | undefined;
+
+  constructor(context: ProviderContext<GdriveConfig>) {
+    this.siteName = context.siteName;
+    this.config = context.config ?? {};
+    this.roots = context.roots;
+  }
+
+  private open(): Promise<{ client: DriveClient; tree: DriveTree }> {
+    this.opened ??= (async () => {
+      const platform = currentPlatform();
+      const found = findCredentials(this.config.credentials_url?.[platform] ?? [], platform);
+      if ("reason" in found)
+        throw new ProviderError(`gdrive site "${this.siteName}": ${found.reason}`, false);
+      const account = readServiceAccount(found.path, this.siteName);
+      const pacer = pacerFor(this.siteName, this.config.requests_per_second ?? 10);
+      const client = await DriveClient.open(this.siteName, account, pacer);
+      return { client, tree: new DriveTree(client) };
+    })();
+    // A failure is not remembered: credentials put in place later are found.
+    this.opened.catch(() => {
+      this.opened = undefined;
+    });
+    return this.opened;
+  }
+
+  async isActive(): Promise<ActiveCheck> {
+    let part = "the credentials";
+    const check = (async (): Promise<ActiveCheck> => {
+      const { tree } = await this.open();
+      const roots = [...new Set(Object.values(this.roots))];
+      if (roots.length === 0)
+        return { active: false, reason: "roots is not set (the site's folder on the drive)" };
+      for (const root of roots) {
+        part = `the root ${root}`;
+        const item = await tree.find(root);
+        if (!item) return { active: false, reason: `the root ${root} does not exist on the drive` };
+        if (item.mimeType !== FOLDER_MIME) return { active: false, reason: `the root ${root} is a file` };
+      }
+      return { active: true };
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<ActiveCheck>((resolve) => {
+      timer = setTimeout(
+        () =>
+          resolve({
+            active: false,
+            reason: `checking ${part} timed out after ${ACTIVE_TIMEOUT_MS / 1000} s`,
+          }),
+        ACTIVE_TIMEOUT_MS,
+      );
+    });
+    try {
+      return await Promise.race([
+        check.catch(
+          (error: unknown): ActiveCheck => ({
+            active: false,
+            reason: `${part}: ${error instanceof Error ? error.message : String(error)}`,
+          }),
+        ),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  rootPaths(): Readonly<Record<string, string>> {
+    return this.roots;
+  }
+
+  async stat(remote: string): Promise<FileStat | null> {
+    const { tree } = await this.open();
+    const item = await tree.find(remote);
+    return item && statOf(item);
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const { tree } = await this.open();
+    return tree.names(dir);
+  }
+
+  async mkdirs(dir: string): Promise<void> {
+    const { tree } = await this.open();
+    await tree.folder(dir, true);
+  }
+
+  async upload(local: string, remote: string, options: TransferOptions = {}): Promise<TransferResult> {
+    options.signal?.throwIfAborted();
+    const { client, tree } = await this.open();
+    const source = await statLocal(local).catch((error: unknown) => {
+      // A missing source is permanent (providers/README.md, rule 4): waiting does not bring it back.
+      throw new ProviderError(
+        (error as { code?: unknown }).code === "ENOENT"
+          ? `${local} is missing on this machine, so it cannot be uploaded to site ${this.siteName}`
+          : `cannot read ${local} on this machine to upload it to site ${this.siteName}: ${(error as Error).message}`,
+        false,
+        { cause: error },
+      );
+    });
+    const doing = `uploading ${local} to ${remote}`;
+    const existing = await tree.find(remote, options.signal);
+    if (existing?.mimeType === FOLDER_MIME)
+      throw new ProviderError(`${remote} is a folder on site ${this.siteName}; not ${doing}`, false);
+    if (existing && !options.overwrite)
+      throw new ProviderError(`${remote} already exists on site ${this.siteName}`, false);
+    const { parentId, name } = await tree.parentOf(remote, doing, options.signal);
+    const chunk = Math.round((this.config.chunk_size_mib ?? 8) * 4) * (MiB / 4);
+    return resumableUpload(
+      client,
+      local,
+      { parentId, name, remote, ...(existing ? { existingId: existing.id } : {}) },
+      source,
+      chunk,
+      options,
+    );
+  }
+
+  async download(remote: string, local: string, options: TransferOptions = {}): Promise<TransferResult> {
+    options.signal?.throwIfAborted();
+    const { client, tree } = await this.open();
+    const item = await tree.find(remote, options.signal);
+    if (!item) throw new ProviderError(`${remote} is missing on site ${this.siteName}`, false);
+    if (item.mimeType === FOLDER_MIME)
+      throw new ProviderError(
+        `${remote} is a folder on site ${this.siteName}; only files are downloaded`,
+        false,
+      );
+    return streamDownload(client, item, remote, local, options);
+  }
+
+  async rename(from: string, to: string, options: { overwrite?: boolean } = {}): Promise<void> {
+    const { client, tree } = await this.open();
+    const doing = `renaming ${from} to ${to}`;
+    const item = await tree.find(from);
+    if (!item) throw new ProviderError(`${from} is missing on site ${this.siteName}; not ${doing}`, false);
+    const target = await tree.find(to);
+    if (target && !options.overwrite)
+      throw new ProviderError(`${to} already exists on site ${this.siteName}; not ${doing}`, false);
+    const source = await tree.parentOf(from, doing);
+    const { parentId, name } = await tree.parentOf(to, doing);
+    // Drive has no atomic replace: the old target goes first, then the file takes its place.
+    if (target) await this.deleteItem(client, target, `removing ${to} to replace it`);
+    await client.call(doing, (drive, requestOptions) =>
+      drive.files.update(
+        {
+          fileId: item.id,
+          supportsAllDrives: true,
+          fields: "id",
+          requestBody: { name },
+          ...(source.parentId !== parentId ? { addParents: parentId, removeParents: source.parentId } : {}),
+        },
+        requestOptions,
+      ),
+    );
+  }
+
+  async remove(remote: string): Promise<void> {
+    const { client, tree } = await this.open();
+    const item = await tree.find(remote);
+    if (item) await this.deleteItem(client, item, `removing ${remote}`);
+  }
+
+  private async deleteItem(client: DriveClient, item: DriveItem, doing: string): Promise<void> {
+    await client
+      .call(doing, (drive, options) =>
+        drive.files.delete({ fileId: item.id, supportsAllDrives: true }, options),
+      )
+      .catch((error: unknown) => {
+        // Gone meanwhile: what was asked is done.
+        if (error instanceof ProviderError && /^not found/.test(error.message)) return;
+        throw error;
+      });
+  }
+
+  async close(): Promise<void> {
+    this.opened = undefined;
+  }
+}
+
+function statOf(item: DriveItem): FileStat {
+  const isDirectory = item.mimeType === FOLDER_MIME;
+  return {
+    size: isDirectory ? 0 : Number(item.size ?? 0),
+    mtimeMs: item.modifiedTime ? Date.parse(item.modifiedTime) : 0,
+    isDirectory,
+  };
+}
+
+export const gdriveFactory: ProviderFactory<GdriveConfig> = {
+  kind: "gdrive",
+  batchLimit: BATCH_LIMITS.gdrive,
+  create: (context) => new GdriveProvider(context),
+};
