@@ -1,9 +1,9 @@
 // The Drive emulator driven by the real googleapis client (issue 15): what the Drive provider's tests
 // rely on, including the way googleapis must be pointed at it (see the comment atop emulator.ts).
-import { createHash } from "node:crypto";
+import { createHash, createSign } from "node:crypto";
 import { Readable } from "node:stream";
 
-import { google } from "googleapis";
+import { GoogleApis, google } from "googleapis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { CHUNK_GRANULARITY, type DriveEmulator, FOLDER_MIME, startDriveEmulator } from "./emulator.js";
@@ -62,6 +62,49 @@ afterAll(async () => {
 });
 
 afterEach(() => emu.faults.clear());
+
+describe("pointing googleapis at the emulator", () => {
+  // A gaxios adapter records where each request would go without sending it.
+  async function targets(drive: ReturnType<typeof google.drive>, perCall: { rootUrl?: string }) {
+    const seen: string[] = [];
+    const adapter = async (opts: { method?: string; url?: unknown }) => {
+      seen.push(`${opts.method} ${String(opts.url).split("?")[0]}`);
+      return { status: 200, statusText: "OK", data: {}, headers: new Headers(), config: opts };
+    };
+    await drive.files.list({}, { ...perCall, adapter } as object);
+    await drive.files.create({ requestBody: { name: "x" }, media: { body: "abc" } }, {
+      ...perCall,
+      adapter,
+    } as object);
+    return seen;
+  }
+
+  it("needs rootUrl per call: the per-API option misses uploads and the global one misses everything", async () => {
+    const root = "http://127.0.0.1:9/";
+    expect(await targets(google.drive({ version: "v3" }), { rootUrl: root })).toEqual([
+      "GET http://127.0.0.1:9/drive/v3/files",
+      "POST http://127.0.0.1:9/upload/drive/v3/files",
+    ]);
+    expect(await targets(google.drive({ version: "v3", rootUrl: root }), {})).toEqual([
+      "GET http://127.0.0.1:9/drive/v3/files",
+      "POST https://www.googleapis.com/upload/drive/v3/files",
+    ]);
+    const global = new GoogleApis();
+    global.options({ rootUrl: root });
+    expect(await targets(global.drive({ version: "v3" }), {})).toEqual([
+      "GET https://www.googleapis.com/drive/v3/files",
+      "POST https://www.googleapis.com/upload/drive/v3/files",
+    ]);
+  });
+
+  it("takes a media body as a string or a stream, not a Buffer", async () => {
+    const drive = driveFor(account);
+    const err = await drive.files
+      .create({ requestBody: { name: "b" }, media: { body: Buffer.from("abc") } }, { rootUrl: emu.url })
+      .catch((e: unknown) => e);
+    expect(String(err)).toMatch(/pipe is not a function/);
+  });
+});
 
 describe("googleapis against the emulator", () => {
   it("creates a folder tree and finds names with a quote and a backslash through q", async () => {
@@ -251,6 +294,36 @@ describe("resumable uploads (raw HTTP: googleapis never sends them)", () => {
   });
 });
 
+describe("resumable edge cases", () => {
+  it("answers a status query before any byte with 308 and no Range, and updates keep the file id", async () => {
+    const drive = driveFor(account);
+    const made = await drive.files.create(
+      { requestBody: { name: "r.bin" }, media: { body: "old" }, fields: "id" },
+      { rootUrl: emu.url },
+    );
+    const fileId = made.data.id as string;
+    const init = await fetch(
+      `${emu.url}upload/drive/v3/files/${fileId}?uploadType=resumable&fields=id,name,size`,
+      {
+        method: "PATCH",
+        headers: { authorization: await authHeader(account), "content-type": "application/json" },
+        body: JSON.stringify({ name: "r2.bin" }),
+      },
+    );
+    const session = init.headers.get("location") as string;
+    const status = await fetch(session, { method: "PUT", headers: { "content-range": "bytes */5" } });
+    expect(status.status).toBe(308);
+    expect(status.headers.get("range")).toBeNull();
+    const done = await fetch(session, {
+      method: "PUT",
+      headers: { "content-range": "bytes 0-4/5" },
+      body: "fresh",
+    });
+    expect(await done.json()).toEqual({ id: fileId, name: "r2.bin", size: "5" });
+    expect(emu.state.get(fileId)?.content.toString()).toBe("fresh");
+  });
+});
+
 describe("faults and errors in Google's format", () => {
   it("answers 429 with Retry-After, then serves again", async () => {
     const drive = driveFor(account);
@@ -370,6 +443,20 @@ describe("auth", () => {
       headers: { authorization: `${head}.${claims.toString("base64url")}.${sig}` },
     });
     expect(forged.status).toBe(401);
+  });
+
+  it("refuses an expired self-signed JWT", async () => {
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const now = Math.floor(Date.now() / 1000);
+    const email = account.clientEmail;
+    const unsigned = `${encode({ alg: "RS256", typ: "JWT" })}.${encode({ iss: email, sub: email, scope: SCOPE, iat: now - 7200, exp: now - 3600 })}`;
+    const signature = createSign("RSA-SHA256")
+      .update(unsigned)
+      .sign(account.credentials.private_key, "base64url");
+    const res = await fetch(`${emu.url}drive/v3/files`, {
+      headers: { authorization: `Bearer ${unsigned}.${signature}` },
+    });
+    expect(res.status).toBe(401);
   });
 
   it("exchanges a JWT-bearer assertion at /token for an access token the API accepts", async () => {

@@ -9,11 +9,14 @@
 //   but not the upload URL (googleapis-common apirequest.js rewrites `options.url` after `mediaUrl` is
 //   built, and never `mediaUrl`), so uploads would go to www.googleapis.com. `google.options({ rootUrl })`
 //   (global) rewrites nothing at all.
-// - Auth: `new google.auth.JWT({ email, key, keyId, scopes: ["https://www.googleapis.com/auth/drive"],
-//   useJWTAccessWithScope: true })` signs its own JWT (iss = sub = client_email, scope, exp) and sends it
-//   as `Authorization: Bearer <jwt>` with no token exchange; the emulator verifies it with the public key
-//   given to `grant(email, publicKeyPem)`. It ignores the credentials file's `token_uri`. Clients with a
-//   token URL can use `POST ${url}token` (grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer).
+// - Auth: `const auth = new google.auth.JWT({ email, key, keyId, scopes: [".../auth/drive"] });
+//   auth.useJWTAccessWithScope = true;` (a property: it is not in JWTOptions, tsc rejects it there). The
+//   client then signs its own JWT (iss = sub = client_email, scope, exp = now + 1 h) and sends it as
+//   `Authorization: Bearer <jwt>` with no token exchange; the emulator verifies it with the public key
+//   given to `grant(email, publicKeyPem)`. Without that flag the client asks gtoken for a token at the
+//   hard-coded https://oauth2.googleapis.com/token: the credentials file's `token_uri` is ignored.
+//   Clients that can be given a token URL use `POST ${url}token` (form: grant_type=
+//   urn:ietf:params:oauth:grant-type:jwt-bearer, assertion=<jwt>) -> {access_token, expires_in, token_type}.
 // - googleapis only sends `uploadType=multipart` (requestBody + media) or `media` (media alone), never
 //   resumable; its media body must be a string or a Readable (a Buffer throws). Resumable uploads are
 //   raw HTTP: POST `${url}upload/drive/v3/files?uploadType=resumable` (or PATCH .../files/{id}) with
@@ -21,7 +24,18 @@
 //   the last) with `Content-Range: bytes a-b/total`, -> 308 + `Range: bytes=0-N`, last -> 200 + file;
 //   `Content-Range: bytes */total` asks how far it got. The session URI needs no auth header.
 // - gaxios retries GET/PUT/DELETE on 429 and 5xx by itself (3 times, without reading Retry-After); pass
-//   `retry: false` in the call options to see the first answer.
+//   `retry: false` in the call options to see the first answer. A failed call rejects with a GaxiosError:
+//   `err.status`, `err.response.headers.get("retry-after")`, and Google's body in `err.response.data`
+//   (`.error.errors[0].reason`: notFound, insufficientPermissions, userRateLimitExceeded, ...).
+// - Shared drives: items in one exist for a call only with `supportsAllDrives: true`, and are listed only
+//   with `includeItemsFromAllDrives: true` too (`corpora: "drive"` + `driveId` for one drive); a shared
+//   drive's id is also its root folder's id. `files.list` returns trashed items unless q says
+//   `trashed = false`; with `fields`, a response holds only the fields named (a `fields: "files(id)"`
+//   list has no nextPageToken), as on Drive. `files.get` with `alt: "media"` honours `Range: bytes=a-b`.
+// - Faults: `rateLimit` answers the next n requests (any but /token, resumable PUTs included) after the
+//   auth check; `dropUploadAfter` cuts the next upload body (multipart, media or a resumable PUT) and a
+//   resumable session keeps every byte that arrived before the cut (status query reports them);
+//   `forbid` matches a file id, a parent id (create, `'id' in parents`) or a request-path prefix.
 //
 // Not supported (400 or absent): q terms other than name =, 'id' in parents, mimeType = / !=, trashed =;
 // `or`, `not`, parentheses; orderBy; files.copy, export, permissions, changes, about; moving items

@@ -5,7 +5,7 @@ import { badRequest, DriveApiError, insufficientPermissions, invalid, notFound }
 import { defaultFileFields, project } from "./fields.js";
 import { flag, type RequestContext, readBody, sendJson } from "./http.js";
 import { parseQuery } from "./query.js";
-import { type DriveFile, driveResource, FOLDER_MIME, fileResource } from "./state.js";
+import { type DriveFile, defaultDriveFields, driveResource, FOLDER_MIME, fileResource } from "./state.js";
 
 export function checkForbidden(ctx: RequestContext, ...ids: string[]): void {
   for (const entry of ctx.faults.forbidden) {
@@ -264,11 +264,11 @@ export function listDrives(ctx: RequestContext): void {
   const { slice, next } = page(ctx, drives, pageSize(ctx, 10, 100), "drives");
   const full: Record<string, unknown> = { kind: "drive#driveList", drives: slice.map(driveResource) };
   if (next !== undefined) full.nextPageToken = next;
-  sendJson(
-    ctx.res,
-    200,
-    project(full, ctx.url.searchParams.get("fields"), (resource) => resource),
-  );
+  const body = project(full, ctx.url.searchParams.get("fields"), (resource) => ({
+    ...resource,
+    drives: slice.map((drive) => defaultDriveFields(driveResource(drive))),
+  }));
+  sendJson(ctx.res, 200, body);
 }
 
 export function getDrive(ctx: RequestContext, driveId: string): void {
@@ -277,6 +277,6 @@ export function getDrive(ctx: RequestContext, driveId: string): void {
   sendJson(
     ctx.res,
     200,
-    project(driveResource(drive), ctx.url.searchParams.get("fields"), (r) => r),
+    project(driveResource(drive), ctx.url.searchParams.get("fields"), defaultDriveFields),
   );
 }

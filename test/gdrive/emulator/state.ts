@@ -115,3 +115,9 @@ export function fileResource(file: DriveFile): Record<string, unknown> {
 export function driveResource(drive: SharedDrive): Record<string, unknown> {
   return { kind: "drive#drive", id: drive.id, name: drive.name, createdTime: drive.createdTime };
 }
+
+/** drives.list's default drive fields when `fields` is not given. */
+export function defaultDriveFields(drive: Record<string, unknown>): Record<string, unknown> {
+  const { kind, id, name } = drive;
+  return { kind, id, name };
+}
