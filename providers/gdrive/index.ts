@@ -72,6 +72,7 @@ class GdriveProvider implements SiteProvider {
     let part = "the credentials";
     const check = (async (): Promise<ActiveCheck> => {
       const { tree } = await this.open();
+      await tree.checkAccess();
       const roots = [...new Set(Object.values(this.roots))];
       if (roots.length === 0)
         return { active: false, reason: "roots is not set (the site's folder on the drive)" };

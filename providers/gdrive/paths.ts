@@ -58,6 +58,15 @@ export class DriveTree {
     return this.client.site;
   }
 
+  /** Proves the account is let in: one small authenticated request (isActive's first part). */
+  async checkAccess(signal?: AbortSignal): Promise<void> {
+    await this.client.call(
+      "checking the service account",
+      (drive, options) => drive.drives.list({ pageSize: 1, fields: "drives(id)" }, options),
+      signal,
+    );
+  }
+
   /** The drive's root: My Drive's id, or the shared drive with this exact name. */
   root(drive: string | null, signal?: AbortSignal): Promise<DriveRoot> {
     const name = drive ?? MY_DRIVE;

@@ -98,42 +98,50 @@ export async function resumableUpload(
   try {
     let acked = 0;
     let resumes = 0;
+    // Bytes read (and hashed, once, in order) but not yet acknowledged, from `acked` on. Every request
+    // but the last sends a whole `chunkSize` from `acked`, so it stays a multiple of 256 KiB even when
+    // Drive kept part of a request cut short.
+    let pending = Buffer.alloc(0);
     while (result === undefined) {
-      const start = acked;
-      const length = Math.min(chunkSize, source.size - start);
-      const chunk = Buffer.alloc(length);
-      const { bytesRead } = await file.read(chunk, 0, length, start);
-      if (bytesRead !== length)
-        throw new ProviderError(`${local} changed size while ${doing} on site ${client.site}`);
-      md5.update(chunk);
-      sha256?.update(chunk);
-      const end = start + length;
-      // Sent until Drive holds the whole chunk: after a drop, from the byte it acknowledged.
-      while (result === undefined && acked < end + (length === 0 ? 1 : 0)) {
-        try {
-          const answer = await sendChunk(
-            client,
-            session,
-            chunk.subarray(acked - start),
-            acked,
-            source.size,
-            signal,
-            (sent) => progress(acked + sent),
+      const length = Math.min(chunkSize, source.size - acked);
+      if (pending.length < length) {
+        const more = Buffer.alloc(length - pending.length);
+        const { bytesRead } = await file.read(more, 0, more.length, acked + pending.length);
+        if (bytesRead !== more.length)
+          throw new ProviderError(`${local} changed size while ${doing} on site ${client.site}`);
+        md5.update(more);
+        sha256?.update(more);
+        pending = pending.length ? Buffer.concat([pending, more]) : more;
+      }
+      const from = acked;
+      let answer: Answer;
+      try {
+        answer = await sendChunk(
+          client,
+          session,
+          pending.subarray(0, length),
+          from,
+          source.size,
+          signal,
+          (sent) => progress(from + sent),
+        );
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        const fault = faultOf(error);
+        // A dropped connection or a server error: ask the session how far it got, and go on from there.
+        const dropped = fault.code !== undefined || (fault.status ?? 0) >= 500;
+        if (!dropped || resumes >= MAX_RESUMES) throw error;
+        resumes++;
+        answer = await askStatus(client, session, source.size, signal);
+      }
+      if ("done" in answer) result = answer.done;
+      else {
+        if (answer.acked < from || answer.acked > from + pending.length)
+          throw new ProviderError(
+            `Drive acknowledged byte ${answer.acked} after ${from} had been ${doing} on site ${client.site}`,
           );
-          if ("done" in answer) result = answer.done;
-          else acked = answer.acked;
-        } catch (error) {
-          if (signal?.aborted) throw signal.reason;
-          const fault = faultOf(error);
-          const dropped = fault.code !== undefined || (fault.status ?? 0) >= 500;
-          if (!dropped || resumes >= MAX_RESUMES) throw error;
-          resumes++;
-          const status = await askStatus(client, session, source.size, signal);
-          if ("done" in status) result = status.done;
-          else acked = status.acked;
-        }
-        if (acked < start)
-          throw new ProviderError(`Drive lost acknowledged bytes ${doing} on site ${client.site}`);
+        pending = pending.subarray(answer.acked - from);
+        acked = answer.acked;
       }
     }
   } catch (error) {

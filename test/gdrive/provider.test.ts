@@ -4,10 +4,10 @@
  * paths, `q` escaping, how Google's failures are worded and classified, the
  * pacer, and the resumable upload's bookkeeping.
  */
-import { generateKeyPairSync } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ProviderError } from "../../lib/errors.js";
 import { KNOWN_PROVIDER_BLOCKS } from "../../lib/settings/schema.js";
 import { findCredentials, jwtClient, readServiceAccount } from "../../providers/gdrive/auth.js";
@@ -25,8 +25,11 @@ import { backoffDelay, Pacer, paced } from "../../providers/gdrive/pacer.js";
 import { parseDrivePath } from "../../providers/gdrive/paths.js";
 import { childNamed, quote } from "../../providers/gdrive/query.js";
 import { acknowledged } from "../../providers/gdrive/upload.js";
+import type { SiteProvider } from "../../providers/provider.js";
 import { getProviderFactory } from "../../providers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
+import { type DriveEmulator, FOLDER_MIME, startDriveEmulator } from "./emulator.js";
+import { makeServiceAccount, type ServiceAccountFixture } from "./fixtures.js";
 
 function serviceAccountFile(dir: string, extra: Record<string, unknown> = {}): string {
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -296,5 +299,213 @@ describe("gdrive resumable upload", () => {
   it("reads the bytes Drive acknowledged from a 308's Range", () => {
     expect(acknowledged("bytes=0-262143")).toBe(262144);
     expect(acknowledged(null)).toBe(0);
+  });
+});
+
+describe("gdrive against the Drive emulator", () => {
+  let emulator: DriveEmulator;
+  let account: ServiceAccountFixture;
+  const before = process.env[API_URL_VARIABLE];
+  let count = 0;
+  let root = "";
+  const providers: SiteProvider[] = [];
+
+  function site(config: Record<string, unknown> = {}, siteRoot = root): SiteProvider {
+    const paths = [account.credentialsPath];
+    const provider = gdriveFactory.create({
+      siteName: `gd${count}`,
+      config: {
+        credentials_url: { windows: paths, linux: paths, darwin: paths },
+        roots: siteRoot,
+        chunk_size_mib: 0.25,
+        requests_per_second: 1000,
+        ...config,
+      },
+      roots: { work: siteRoot },
+    });
+    providers.push(provider);
+    return provider;
+  }
+
+  function localFile(size: number): { file: string; data: Buffer } {
+    const data = randomBytes(size);
+    const file = path.join(tempDir(), "source.bin");
+    writeFileSync(file, data);
+    return { file, data };
+  }
+
+  const creates = () =>
+    emulator.calls.filter((call) => call.method === "POST" && call.path === "/drive/v3/files").length;
+
+  beforeAll(async () => {
+    account = makeServiceAccount();
+    emulator = await startDriveEmulator({
+      accounts: [{ email: account.clientEmail, publicKeyPem: account.publicKeyPem }],
+    });
+    emulator.addSharedDrive("Studio");
+    process.env[API_URL_VARIABLE] = emulator.url;
+  });
+
+  afterAll(async () => {
+    await emulator.close();
+    account.remove();
+    if (before === undefined) delete process.env[API_URL_VARIABLE];
+    else process.env[API_URL_VARIABLE] = before;
+  });
+
+  beforeEach(async () => {
+    count++;
+    root = `/Studio/t${count}`;
+  });
+
+  afterEach(() => {
+    emulator.faults.clear();
+    providers.splice(0);
+  });
+
+  it("names the shared drives the account sees when none has the root's name", async () => {
+    emulator.addSharedDrive("Vendor B");
+    const check = await site({}, "/Nope/x").isActive();
+    expect(check.active).toBe(false);
+    if (!check.active) {
+      expect(check.reason).toContain("the root /Nope/x: site gd");
+      expect(check.reason).toContain('no shared drive named "Nope"');
+      expect(check.reason).toContain('"Studio", "Vendor B"');
+      expect(check.reason).toContain(account.clientEmail);
+    }
+  });
+
+  it("says the root is missing, and that the credentials were refused, from isActive", async () => {
+    const missing = await site().isActive();
+    expect(missing).toEqual({ active: false, reason: `the root ${root} does not exist on the drive` });
+    emulator.revoke(account.clientEmail);
+    try {
+      const refused = await site().isActive();
+      expect(refused.active).toBe(false);
+      if (!refused.active) {
+        expect(refused.reason).toMatch(/^the credentials: Google refused the service account's credentials/);
+      }
+    } finally {
+      emulator.grant(account.clientEmail, account.publicKeyPem);
+    }
+  });
+
+  it("creates a missing folder once when sixteen transfers need it at the same moment", async () => {
+    const provider = site();
+    const made = creates();
+    await Promise.all(Array.from({ length: 16 }, () => provider.mkdirs(`${root}/a/b/c`)));
+    // t<n>, a, b, c: one create each.
+    expect(creates() - made).toBe(4);
+    const again = creates();
+    const { file } = localFile(10);
+    await Promise.all(Array.from({ length: 16 }, (_, i) => provider.upload(file, `${root}/a/b/c/f${i}`)));
+    expect(creates()).toBe(again);
+    expect(await provider.list(`${root}/a/b/c`)).toHaveLength(16);
+  });
+
+  it("escapes quotes and backslashes in names end to end", async () => {
+    const provider = site();
+    const odd = `${root}/it's a \\ "name"`;
+    await provider.mkdirs(odd);
+    const { file, data } = localFile(100);
+    await provider.upload(file, `${odd}/o'neil\\x.ma`);
+    expect(await provider.list(odd)).toEqual(["o'neil\\x.ma"]);
+    const back = path.join(tempDir(), "back");
+    await provider.download(`${odd}/o'neil\\x.ma`, back);
+    expect(readFileSync(back).equals(data)).toBe(true);
+  });
+
+  it("refuses to pick between two items with the same name, naming the path", async () => {
+    const provider = site();
+    const { file } = localFile(5);
+    await provider.mkdirs(root);
+    await provider.upload(file, `${root}/twin.ma`);
+    const [twin] = [...emulator.state.values()].filter((item) => item.name === "twin.ma");
+    if (!twin) throw new Error("no twin");
+    emulator.state.set(`${twin.id}x`, { ...twin, id: `${twin.id}x` });
+    const error = await provider.stat(`${root}/twin.ma`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as ProviderError).retryable).toBe(false);
+    expect((error as Error).message).toBe(
+      `${root}/twin.ma is ambiguous on site gd${count}: Drive holds 2 items with that name in one folder; ` +
+        "keep one (rename or remove the others in Drive)",
+    );
+  });
+
+  it("uploads in resumable chunks and resumes from the last acknowledged byte after a dropped connection", async () => {
+    const provider = site();
+    await provider.mkdirs(root);
+    const size = 1024 * 1024 + 100;
+    const { file, data } = localFile(size);
+    const seen = emulator.calls.length;
+    emulator.faults.dropUploadAfter(100 * 1024);
+    const progress: number[] = [];
+    const put = await provider.upload(file, `${root}/big.bin`, {
+      hash: "sha256",
+      onProgress: (done) => progress.push(done),
+    });
+    expect(put.size).toBe(size);
+    const puts = emulator.calls.slice(seen).filter((call) => call.method === "PUT");
+    // The cut request, the status query, then 256 KiB requests from the 100 KiB Drive kept, and the tail.
+    expect(puts.length).toBe(6);
+    const back = path.join(tempDir(), "back");
+    const got = await provider.download(`${root}/big.bin`, back, { hash: "sha256" });
+    expect(got.hash).toBe(put.hash);
+    expect(readFileSync(back).equals(data)).toBe(true);
+    expect(progress.at(-1)).toBe(size);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  it("overwrites by giving the existing file new content: same id, no second name", async () => {
+    const provider = site();
+    await provider.mkdirs(root);
+    await provider.upload(localFile(10).file, `${root}/f.ma`);
+    const first = [...emulator.state.values()].find((item) => item.name === "f.ma" && item.size === 10);
+    const { file, data } = localFile(20);
+    await provider.upload(file, `${root}/f.ma`, { overwrite: true });
+    const now = [...emulator.state.values()].filter(
+      (item) => item.name === "f.ma" && item.parents.includes(first?.parents[0] ?? ""),
+    );
+    expect(now.map((item) => [item.id, item.size])).toEqual([[first?.id, 20]]);
+    expect(now[0]?.content.equals(data)).toBe(true);
+  });
+
+  it("backs off on 403 userRateLimitExceeded and 429, honouring Retry-After", async () => {
+    const provider = site();
+    await provider.mkdirs(root);
+    emulator.faults.rateLimit(2, "403", 0);
+    expect(await provider.stat(root)).toMatchObject({ isDirectory: true });
+    emulator.faults.rateLimit(1, "429", 1);
+    const started = Date.now();
+    expect(await provider.list(root)).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+  });
+
+  it("fails permanently on a permission error, with Google's reason and the account to share with", async () => {
+    const provider = site();
+    await provider.mkdirs(`${root}/locked`);
+    const folder = [...emulator.state.values()].find(
+      (item) => item.name === "locked" && item.mimeType === FOLDER_MIME,
+    );
+    emulator.faults.forbid(folder?.id ?? "");
+    const { file } = localFile(10);
+    const error = await provider.upload(file, `${root}/locked/f.ma`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as ProviderError).retryable).toBe(false);
+    expect((error as Error).message).toContain("permission denied: insufficientPermissions");
+    expect((error as Error).message).toContain(`${root}/locked/f.ma on site gd${count}`);
+    expect((error as Error).message).toContain(`with the service account ${account.clientEmail}`);
+    expect((error as Error).message).not.toContain("PRIVATE KEY");
+  });
+
+  it("says a missing file is missing, permanently", async () => {
+    const provider = site();
+    await provider.mkdirs(root);
+    const error = await provider
+      .download(`${root}/ghost.ma`, path.join(tempDir(), "g"))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as ProviderError).retryable).toBe(false);
+    expect((error as Error).message).toBe(`${root}/ghost.ma is missing on site gd${count}`);
   });
 });
