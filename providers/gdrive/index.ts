@@ -192,7 +192,8 @@ class GdriveProvider implements SiteProvider {
           fileId: item.id,
           supportsAllDrives: true,
           fields: "id",
-          requestBody: { name },
+          // The file keeps its time (AYON's op3 hash includes it); Drive may count a rename as a change.
+          requestBody: { name, ...(item.modifiedTime ? { modifiedTime: item.modifiedTime } : {}) },
           ...(source.parentId !== parentId ? { addParents: parentId, removeParents: source.parentId } : {}),
         },
         requestOptions,

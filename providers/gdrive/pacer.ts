@@ -36,6 +36,7 @@ export class Pacer {
 
   /** Waits for a turn; turns are taken in order. */
   take(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const turn = this.queue.then(async () => {
       this.refill();
       if (this.tokens < 1) {
@@ -46,13 +47,13 @@ export class Pacer {
     });
     this.queue = turn.catch(() => undefined);
     if (!signal) return turn;
-    return Promise.race([
-      turn,
-      new Promise<never>((_, reject) => {
-        signal.throwIfAborted();
-        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-      }),
-    ]);
+    // A stopped transfer leaves the queue at once; its turn, when it comes, is spent on nothing.
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    return Promise.race([turn, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
   }
 
   private refill(): void {

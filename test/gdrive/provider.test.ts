@@ -254,6 +254,18 @@ describe("gdrive pacer", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(180);
   });
 
+  it("lets a stopped transfer leave the queue at once", async () => {
+    const pacer = new Pacer(1, 1);
+    await pacer.take();
+    const controller = new AbortController();
+    const waiting = pacer.take(controller.signal);
+    const started = Date.now();
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ name: "AbortError" });
+    expect(Date.now() - started).toBeLessThan(100);
+    await expect(pacer.take(AbortSignal.abort())).rejects.toMatchObject({ name: "AbortError" });
+  });
+
   it("backs off exponentially with jitter, and takes Retry-After when given", () => {
     const options = { attempts: 5, baseMs: 100, maxMs: 1000, random: () => 0.5 };
     expect([0, 1, 2, 3, 4].map((n) => backoffDelay(n, undefined, options))).toEqual([
