@@ -158,7 +158,9 @@ class GdriveProvider implements SiteProvider {
       source,
       chunk,
       options,
-    );
+    ).catch((error: unknown) => {
+      throw existing ? error : tree.staleFolder(error);
+    });
   }
 
   async download(remote: string, local: string, options: TransferOptions = {}): Promise<TransferResult> {

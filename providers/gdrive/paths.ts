@@ -10,6 +10,7 @@
 import { posix } from "node:path";
 import { ProviderError } from "../../lib/errors.js";
 import { type DriveClient, type DriveItem, ITEM_FIELDS } from "./client.js";
+import { faultOf } from "./errors.js";
 import { childNamed, childrenOf, FOLDER_MIME } from "./query.js";
 
 export const MY_DRIVE = "My Drive";
@@ -56,6 +57,38 @@ export class DriveTree {
 
   private get site(): string {
     return this.client.site;
+  }
+
+  /**
+   * A request about a folder this tree remembers. Drive answers 404 when
+   * the folder was removed (in Drive, by a person) since: the remembered ids
+   * are forgotten and the failure is retryable, so the next attempt finds or
+   * makes the folder again.
+   */
+  private readonly inFolder: DriveClient["call"] = async (doing, request, signal) => {
+    try {
+      return await this.client.call(doing, request, signal);
+    } catch (error) {
+      throw this.staleFolder(error);
+    }
+  };
+
+  /**
+   * A 404 about a folder this tree remembered (an upload's parent included):
+   * forgets every remembered id and makes the failure retryable. Any other
+   * error is returned as it is.
+   */
+  staleFolder(error: unknown): unknown {
+    if (!(error instanceof ProviderError) || faultOf(error.cause).status !== 404) return error;
+    this.folders.clear();
+    this.roots.clear();
+    return new ProviderError(
+      `${error.message}; a folder was removed meanwhile, it is looked up again`,
+      true,
+      {
+        cause: error.cause,
+      },
+    );
   }
 
   /** Proves the account is let in: one small authenticated request (isActive's first part). */
@@ -140,7 +173,7 @@ export class DriveTree {
     path: string,
     signal?: AbortSignal,
   ): Promise<DriveItem | null> {
-    const page = await this.client.call(
+    const page = await this.inFolder(
       `looking up ${path}`,
       (drive, options) =>
         drive.files.list(
@@ -217,7 +250,7 @@ export class DriveTree {
       return item.id;
     }
     if (!create) return null;
-    const made = await this.client.call(
+    const made = await this.inFolder(
       `creating folder ${key}`,
       (drive, options) =>
         drive.files.create(
@@ -279,7 +312,7 @@ export class DriveTree {
     const names: string[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.client.call(
+      const page = await this.inFolder(
         `listing folder ${keyOf(parsed)}`,
         (drive, options) =>
           drive.files.list(

@@ -510,6 +510,25 @@ describe("gdrive against the Drive emulator", () => {
     expect((error as Error).message).not.toContain("PRIVATE KEY");
   });
 
+  it("looks a folder up again when it was removed in Drive since it was remembered", async () => {
+    const provider = site();
+    await provider.mkdirs(`${root}/shot`);
+    const { file } = localFile(10);
+    await provider.upload(file, `${root}/shot/a.ma`);
+    const shot = [...emulator.state.values()].find(
+      (item) => item.name === "shot" && item.mimeType === FOLDER_MIME,
+    );
+    for (const item of [...emulator.state.values()])
+      if (item.id === shot?.id || item.parents.includes(shot?.id ?? "")) emulator.state.delete(item.id);
+    const error = await provider.upload(file, `${root}/shot/b.ma`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as ProviderError).retryable).toBe(true);
+    expect((error as Error).message).toContain("a folder was removed meanwhile");
+    await provider.mkdirs(`${root}/shot`);
+    await provider.upload(file, `${root}/shot/b.ma`);
+    expect(await provider.list(`${root}/shot`)).toEqual(["b.ma"]);
+  });
+
   it("says a missing file is missing, permanently", async () => {
     const provider = site();
     await provider.mkdirs(root);
