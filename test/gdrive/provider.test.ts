@@ -6,8 +6,10 @@
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { ProviderError } from "../../lib/errors.js";
 import { KNOWN_PROVIDER_BLOCKS } from "../../lib/settings/schema.js";
 import { findCredentials, jwtClient, readServiceAccount } from "../../providers/gdrive/auth.js";
@@ -147,6 +149,33 @@ describe("gdrive settings and credentials", () => {
     expect(apiBaseUrl({})).toBe("https://www.googleapis.com/");
     expect(apiBaseUrl({ [API_URL_VARIABLE]: "http://127.0.0.1:8080" })).toBe("http://127.0.0.1:8080/");
     expect(apiBaseUrl({ [API_URL_VARIABLE]: "http://proxy/google/" })).toBe("http://proxy/google/");
+  });
+});
+
+describe("gdrive isActive", () => {
+  it("answers within its timeout, naming the part it was checking, when Drive does not answer", async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const before = process.env[API_URL_VARIABLE];
+    process.env[API_URL_VARIABLE] = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const file = serviceAccountFile(tempDir());
+      const site = gdriveFactory.create({
+        siteName: "gd",
+        config: { credentials_url: { windows: [file], linux: [file], darwin: [file] }, roots: "/Studio/x" },
+        roots: { work: "/Studio/x" },
+      });
+      const check = site.isActive();
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect(await check).toEqual({ active: false, reason: "checking the credentials timed out after 20 s" });
+    } finally {
+      vi.useRealTimers();
+      if (before === undefined) delete process.env[API_URL_VARIABLE];
+      else process.env[API_URL_VARIABLE] = before;
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 
