@@ -159,6 +159,14 @@ export async function resumableUpload(
       size !== source.size
         ? `Drive holds ${result.size ?? "an unknown number of"} bytes of ${source.size}`
         : `Drive's md5 ${result.md5Checksum} differs from the md5 of the bytes sent, ${md5Hex}`;
+    // A damaged new file goes (best effort): a retry would find it in the way.
+    if (!target.existingId && result.id) {
+      const url = `${client.base}drive/v3/files/${encodeURIComponent(result.id)}?supportsAllDrives=true`;
+      await client
+        .fetch(url, () => ({ method: "DELETE" }))
+        .then((response) => response.body?.cancel())
+        .catch(() => undefined);
+    }
     throw new ProviderError(
       `the upload of ${local} to ${target.remote} on site ${client.site} is damaged: ${why}`,
       true,
