@@ -8,9 +8,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { gdriveFactory } from "../../providers/gdrive/index.js";
 import { localDriveFactory } from "../../providers/local-drive.js";
 import type { SiteProvider } from "../../providers/provider.js";
 import { sftpFactory } from "../../providers/sftp/index.js";
+import { type DriveEmulator, startDriveEmulator } from "../gdrive/emulator.js";
+import { makeServiceAccount, type ServiceAccountFixture } from "../gdrive/fixtures.js";
 import { type SshdServer, startSshd } from "../helpers/sshd.js";
 
 export interface ProviderHarness {
@@ -92,4 +95,46 @@ function sftp(): ProviderHarness {
 }
 
 /** Every provider the suite checks. One line per provider. */
-export const HARNESSES: ProviderHarness[] = [localDrive(), sftp()];
+/** A shared drive on the Drive emulator (test/gdrive/emulator.ts), 1 MiB chunks, no pacing. */
+function gdrive(): ProviderHarness {
+  let emulator: DriveEmulator | undefined;
+  let account: ServiceAccountFixture | undefined;
+  const before = process.env.SITESYNC_GDRIVE_API_URL;
+  const root = "/Conformance/site";
+  const create = () => {
+    const paths = account ? [account.credentialsPath] : [];
+    return gdriveFactory.create({
+      siteName: SITE,
+      config: {
+        credentials_url: { windows: paths, linux: paths, darwin: paths },
+        roots: root,
+        chunk_size_mib: 1,
+        requests_per_second: 1000,
+      },
+      roots: { work: root },
+    });
+  };
+  return {
+    kind: "gdrive",
+    async start() {
+      account = makeServiceAccount();
+      emulator = await startDriveEmulator({
+        accounts: [{ email: account.clientEmail, publicKeyPem: account.publicKeyPem }],
+      });
+      emulator.addSharedDrive("Conformance");
+      process.env.SITESYNC_GDRIVE_API_URL = emulator.url;
+      await create().mkdirs(root);
+    },
+    async stop() {
+      await emulator?.close();
+      account?.remove();
+      if (before === undefined) delete process.env.SITESYNC_GDRIVE_API_URL;
+      else process.env.SITESYNC_GDRIVE_API_URL = before;
+    },
+    create,
+    root: () => root,
+    join: (...parts) => path.posix.join(...parts),
+  };
+}
+
+export const HARNESSES: ProviderHarness[] = [localDrive(), sftp(), gdrive()];

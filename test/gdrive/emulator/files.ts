@@ -15,7 +15,8 @@ export function checkForbidden(ctx: RequestContext, ...ids: string[]): void {
 
 /** The file, if it exists and this request may see it. */
 export function findFile(ctx: RequestContext, fileId: string): DriveFile {
-  const file = ctx.state.files.get(fileId);
+  // "root" is Drive's alias of My Drive's root folder.
+  const file = ctx.state.files.get(fileId === "root" ? ctx.state.myDriveRootId : fileId);
   if (file === undefined || (file.driveId !== undefined && !flag(ctx.url, "supportsAllDrives"))) {
     throw notFound(fileId);
   }
@@ -41,6 +42,14 @@ export interface Metadata {
   mimeType?: unknown;
   parents?: unknown;
   trashed?: unknown;
+  modifiedTime?: unknown;
+}
+
+/** A client-set `modifiedTime` (RFC 3339) is kept, as Drive keeps it; anything else is ignored. */
+function keepModifiedTime(file: DriveFile, metadata: Metadata): void {
+  if (typeof metadata.modifiedTime !== "string") return;
+  const ms = Date.parse(metadata.modifiedTime);
+  if (!Number.isNaN(ms)) file.modifiedTime = new Date(ms).toISOString();
 }
 
 export function parseMetadata(body: Buffer): Metadata {
@@ -64,7 +73,9 @@ export function createFile(ctx: RequestContext, metadata: Metadata, content: Buf
   const name = typeof metadata.name === "string" ? metadata.name : "Untitled";
   const mimeType =
     typeof metadata.mimeType === "string" ? metadata.mimeType : (mediaType ?? "application/octet-stream");
-  return ctx.state.put({ name, mimeType, parent, driveId, content });
+  const file = ctx.state.put({ name, mimeType, parent, driveId, content });
+  keepModifiedTime(file, metadata);
+  return file;
 }
 
 /** Applies an update's metadata (name, mimeType, trashed) and addParents/removeParents. */
@@ -89,6 +100,7 @@ export function updateFile(ctx: RequestContext, file: DriveFile, metadata: Metad
   }
   if (file.parents.length !== 1) throw invalid("A file must have exactly one parent.", "parents");
   file.modifiedTime = new Date().toISOString();
+  keepModifiedTime(file, metadata);
 }
 
 export function sendFile(ctx: RequestContext, file: DriveFile, status = 200): void {

@@ -36,6 +36,24 @@ export class DriveState {
   readonly drives = new Map<string, SharedDrive>();
   readonly myDriveRootId = newId("file");
 
+  constructor() {
+    // My Drive's root folder, so `files.get("root")` answers with its id as Drive does.
+    const now = new Date().toISOString();
+    this.files.set(this.myDriveRootId, {
+      id: this.myDriveRootId,
+      name: "My Drive",
+      mimeType: FOLDER_MIME,
+      parents: [],
+      driveId: undefined,
+      size: 0,
+      md5Checksum: "",
+      content: Buffer.alloc(0),
+      trashed: false,
+      createdTime: now,
+      modifiedTime: now,
+    });
+  }
+
   addSharedDrive(name: string): string {
     const id = newId("drive");
     this.drives.set(id, { id, name, createdTime: new Date().toISOString() });

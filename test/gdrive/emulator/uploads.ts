@@ -78,8 +78,9 @@ export class Uploads {
       return file.id;
     }
     const file = findFile(ctx, fileId);
-    updateFile(ctx, file, metadata);
+    // Content first: updateFile then stamps the time, or keeps the one the client set.
     setContent(file, content);
+    updateFile(ctx, file, metadata);
     sendFile(ctx, file);
     return file.id;
   }
