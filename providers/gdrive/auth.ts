@@ -10,15 +10,10 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { Auth } from "googleapis";
+import type { Platform } from "../../lib/anatomy/roots.js";
 import { ProviderError } from "../../lib/errors.js";
 
-export type Platform = "windows" | "linux" | "darwin";
-
 export const DRIVE_SCOPE = "https://www.googleapis.com/auth/drive";
-
-export function currentPlatform(): Platform {
-  return process.platform === "win32" ? "windows" : process.platform === "darwin" ? "darwin" : "linux";
-}
 
 /** The first existing file of `candidates`, or why there is none (the platform and every path tried). */
 export function findCredentials(

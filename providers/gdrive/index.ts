@@ -8,6 +8,7 @@
  * SITESYNC_GDRIVE_API_URL points it at another base URL (client.ts).
  */
 import { stat as statLocal } from "node:fs/promises";
+import { currentPlatform } from "../../lib/anatomy/roots.js";
 import { ProviderError } from "../../lib/errors.js";
 import type { GdriveSettings } from "../../lib/settings/schema.js";
 import {
@@ -21,7 +22,7 @@ import {
   type TransferOptions,
   type TransferResult,
 } from "../provider.js";
-import { currentPlatform, findCredentials, readServiceAccount } from "./auth.js";
+import { findCredentials, readServiceAccount } from "./auth.js";
 import { DriveClient, type DriveItem } from "./client.js";
 import { streamDownload } from "./download.js";
 import { pacerFor } from "./pacer.js";

@@ -11,6 +11,7 @@ import type { EventEmitter } from "node:events";
 import { stat, unlink } from "node:fs/promises";
 import { posix } from "node:path";
 import type SftpClient from "ssh2-sftp-client";
+import { currentPlatform } from "../../lib/anatomy/roots.js";
 import { ProviderError } from "../../lib/errors.js";
 import { sha256File } from "../../lib/fs/hasher.js";
 import type { SftpSettings } from "../../lib/settings/schema.js";
@@ -72,8 +73,7 @@ class SftpProvider implements SiteProvider {
 
   private async connect(): Promise<SftpClient> {
     const { sftp_host: host = "", sftp_port: port = 22, sftp_user: username = "" } = this.config;
-    const platform =
-      process.platform === "win32" ? "windows" : process.platform === "darwin" ? "darwin" : "linux";
+    const platform = currentPlatform();
     this.credentials ??= await loadCredentials(
       this.siteName,
       this.config.sftp_pass ?? "",
