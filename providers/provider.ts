@@ -43,6 +43,21 @@ export interface TransferOptions {
    * so the provider may skip its own fsync.
    */
   deferSync?: boolean;
+  /**
+   * Resuming an upload across attempts and processes (docs/architecture.md
+   * "Resumable uploads"): the token this provider handed to `onResumeToken`
+   * during an earlier attempt of this same upload (same source, same target
+   * name). The provider resumes from it when it still can, and starts over
+   * otherwise. Only for providers with `capabilities.resumableUploads`.
+   */
+  resumeFrom?: string;
+  /**
+   * Called when an upload has a point a later attempt (even in another
+   * process, after a crash) could resume from: an opaque token the engine
+   * keeps with the file's state and gives back as `resumeFrom`. `null` when
+   * the provider gave up that point. Only uploads call it.
+   */
+  onResumeToken?: (token: string | null) => void;
 }
 
 export interface TransferResult {
@@ -78,6 +93,8 @@ export interface ProviderCapabilities {
    * (`deferSync`) before renaming them into place.
    */
   onThisMachine?: boolean;
+  /** Its uploads can resume after a crash through `onResumeToken`/`resumeFrom` (Drive and Dropbox upload sessions). */
+  resumableUploads?: boolean;
 }
 
 export type ActiveCheck = { active: true } | { active: false; reason: string };
