@@ -36,6 +36,7 @@ export function jobsFor(pair: SyncPair, items: WorkItem[], direction: Direction)
         sourceSite: direction === "download" ? pair.remote.name : pair.active.name,
         ...pathsOf(pair, file.path),
         retries: want.retries,
+        ...(direction === "upload" && want.resume ? { resume: want.resume } : {}),
       });
     }
   }

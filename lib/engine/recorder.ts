@@ -7,7 +7,7 @@
  */
 import { alternativesOf, type ProjectSites } from "../settings/sites.js";
 import { SyncStatus } from "../store/status.js";
-import type { FileStateUpdate, SiteStateChange, Store } from "../store/types.js";
+import type { FileStateUpdate, ResumePoint, SiteStateChange, Store } from "../store/types.js";
 import type { FileJob, FileOutcome } from "./types.js";
 
 export const PROGRESS_INTERVAL_MS = 2000;
@@ -72,12 +72,23 @@ export class StateRecorder {
     return `${job.representationId}/${job.targetSite}/${job.file.id}`;
   }
 
-  /** A failed attempt that will be retried: the count and message show in status meanwhile. */
-  async retrying(job: FileJob, retries: number, message: string): Promise<void> {
+  /**
+   * A failed attempt that will be retried: the count and message show in
+   * status meanwhile, with the resume point the provider still offers.
+   */
+  async retrying(job: FileJob, retries: number, message: string, resume: ResumePoint | null): Promise<void> {
     await this.write(
       [job],
-      [{ fileId: job.file.id, status: SyncStatus.IN_PROGRESS, size: 0, retries, message }],
+      [{ fileId: job.file.id, status: SyncStatus.IN_PROGRESS, size: 0, retries, message, resume }],
     );
+  }
+
+  /**
+   * Where the upload can go on if this process dies now (docs/architecture.md
+   * "Resumable uploads"); `null` when the provider gave that point up.
+   */
+  async resumable(job: FileJob, retries: number, resume: ResumePoint | null): Promise<void> {
+    await this.write([job], [{ fileId: job.file.id, status: SyncStatus.IN_PROGRESS, retries, resume }]);
   }
 
   async finished(outcomes: FileOutcome[]): Promise<void> {

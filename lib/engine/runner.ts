@@ -7,6 +7,7 @@ import { unlink } from "node:fs/promises";
 import path from "node:path";
 import { messageOf, ProviderError } from "../errors.js";
 import { flushFolders } from "../fs/durable.js";
+import type { ResumePoint } from "../store/types.js";
 import { backoffMs, delay } from "./backoff.js";
 import type { StateRecorder } from "./recorder.js";
 import { placeDownloads, sweepStaleTemps, type TransferContext, transferOnce } from "./transfer.js";
@@ -132,6 +133,14 @@ async function runJob(job: FileJob, options: RunOptions, madeDirs: Set<string>):
     const message = `${job.unresolved} (not retried: permanent error)`;
     return { outcome: { status: "failed", job, retries: retries + 1, message } };
   }
+  // The upload's resume point, as the provider last gave it (docs/architecture.md "Resumable uploads").
+  let resume = job.resume ?? null;
+  // Its writes, awaited before the outcome: a late one must never land after the settled state.
+  let resumeWrites: Promise<void> = Promise.resolve();
+  const onResume = (point: ResumePoint | null) => {
+    resume = point;
+    resumeWrites = resumeWrites.then(() => recorder.resumable(job, retries, point).catch(() => undefined));
+  };
   for (;;) {
     if (signal.aborted) return { outcome: { status: "aborted", job } };
     options.emit({ type: "file-start", job });
@@ -144,12 +153,16 @@ async function runJob(job: FileJob, options: RunOptions, madeDirs: Set<string>):
           options.emit({ type: "file-progress", job, transferred, total });
           void recorder.progress(job, transferred, total, retries).catch(() => undefined);
         },
+        ...(resume ? { resume } : {}),
+        onResume,
       });
+      await resumeWrites;
       return {
         outcome: { status: "ok", job, bytes: moved.bytes },
         ...(moved.temp ? { temp: moved.temp } : {}),
       };
     } catch (error) {
+      await resumeWrites;
       if (signal.aborted) return { outcome: { status: "aborted", job } };
       retries += 1;
       const message = messageOf(error);
@@ -167,7 +180,7 @@ async function runJob(job: FileJob, options: RunOptions, madeDirs: Set<string>):
       const wait = backoffMs(retries, options.retryBaseMs);
       options.emit({ type: "file-retry", job, retries, message, delayMs: wait });
       // Only informs `status` meanwhile: a store refusing it must not stop the retries.
-      await recorder.retrying(job, retries, message).catch(() => undefined);
+      await recorder.retrying(job, retries, message, resume).catch(() => undefined);
       try {
         await delay(wait, signal);
       } catch {

@@ -20,6 +20,7 @@ import { ProviderError, TransferError } from "../errors.js";
 import { renameFiles } from "../fs/copy-workers.js";
 import { flushFiles } from "../fs/durable.js";
 import { baseOf, parentOf, sweepSiteTemps, sweepTemps, tempNameFor } from "../fs/temp-names.js";
+import type { ResumePoint } from "../store/types.js";
 import type { FileJob } from "./types.js";
 
 export interface TransferContext {
@@ -28,6 +29,10 @@ export interface TransferContext {
   madeDirs?: Set<string>;
   onProgress?: (transferred: number, total: number) => void;
   signal?: AbortSignal;
+  /** An earlier attempt's upload to go on with, when the remote provider can resume. */
+  resume?: ResumePoint;
+  /** Told where this upload could go on after a crash, or `null` once that point is gone. */
+  onResume?: (point: ResumePoint | null) => void;
 }
 
 /**
@@ -113,13 +118,33 @@ export async function transferOnce(job: FileJob, context: TransferContext): Prom
       throw error;
     }
   }
-  const temp = tempNameFor(job.remotePath);
+  // A resumable upload keeps its temporary name across attempts (docs/architecture.md "Resumable
+  // uploads"): the provider's session creates the file under that name when its last byte arrives.
+  const resumable = remote.capabilities.resumableUploads === true;
+  const resumeAt = resumable ? context.resume : undefined;
+  const temp = resumeAt?.temp ?? tempNameFor(job.remotePath);
+  const { onResume } = context;
+  let uploaded = false;
   try {
     await remote.mkdirs(parentOf(job.remotePath));
-    const result = await remote.upload(job.localPath, temp, options);
-    verify(job, (await remote.stat(temp))?.size ?? -1, result.hash);
+    const result = await remote.upload(job.localPath, temp, {
+      ...options,
+      // The temporary name is this file's own: an earlier attempt's finished upload may be there.
+      ...(resumeAt ? { resumeFrom: resumeAt.token, overwrite: true } : {}),
+      ...(resumable && onResume
+        ? { onResumeToken: (token: string | null) => onResume(token === null ? null : { temp, token }) }
+        : {}),
+    });
+    uploaded = true;
+    const size = (await remote.stat(temp))?.size;
+    if (size === undefined && resumeAt)
+      throw new TransferError(`${job.file.name}: the resumed upload left no file at ${temp}; starting over`);
+    verify(job, size ?? -1, result.hash);
     await remote.rename(temp, job.remotePath, { overwrite: true });
   } catch (error) {
+    // Once the upload has returned there is nothing left to resume: its file goes with its point.
+    // Before that, the provider says itself when it gives its point up (an abort keeps it).
+    if (uploaded) onResume?.(null);
     await remote.remove(temp).catch(() => undefined);
     throw error;
   }

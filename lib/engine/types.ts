@@ -1,5 +1,5 @@
 /** What the engine tells its callers (CLI, service, hook): events while it works and reports when done. */
-import type { RepresentationFile } from "../store/types.js";
+import type { RepresentationFile, ResumePoint } from "../store/types.js";
 
 export type Direction = "upload" | "download";
 
@@ -39,6 +39,8 @@ export interface FileJob {
    * job fails without moving anything, recorded on the file like any failure.
    */
   unresolved?: string;
+  /** Where an earlier, interrupted attempt's upload can go on (kept with the file's state). */
+  resume?: ResumePoint;
 }
 
 export type FileOutcome =

@@ -5,7 +5,9 @@
  * the file list from the representation's current files (all NA, size 0);
  * otherwise the stored list is kept. Each update sets status, size, timestamp
  * and progress; message and retries are set when truthy and cleared otherwise;
- * updates for files the representation does not have are ignored.
+ * updates for files the representation does not have are ignored. An
+ * upload's resume point lives only while the file is pending (QUEUED or
+ * IN_PROGRESS): a settled file drops it.
  */
 import { overallStatus, SyncStatus } from "./status.js";
 import type { FileState, FileStateUpdate, RepresentationFile } from "./types.js";
@@ -42,6 +44,10 @@ export function mergeFileStates(
     current.message = update.message ? update.message : null;
     current.retries = update.retries ? update.retries : 0;
     current.progress = update.progress ?? (update.status === SyncStatus.OK ? 1 : current.progress);
+    const pending = update.status === SyncStatus.QUEUED || update.status === SyncStatus.IN_PROGRESS;
+    const resume = update.resume === undefined && pending ? current.resume : update.resume;
+    if (resume) current.resume = resume;
+    else delete current.resume;
   }
   const files = [...byId.values()];
   return { files, status: overallStatus(files.map((f) => f.status)) };

@@ -4,6 +4,17 @@
  */
 import type { SyncStatus } from "./status.js";
 
+/**
+ * An upload a later attempt can resume: the temporary name it writes on the
+ * remote site and its provider's opaque token (a Drive or Dropbox upload
+ * session). The token lets whoever holds it add bytes to that one pending
+ * upload, so it is kept in the store only, never logged or printed.
+ */
+export interface ResumePoint {
+  temp: string;
+  token: string;
+}
+
 /** One file's new state in a write. */
 export interface FileStateUpdate {
   fileId: string;
@@ -13,6 +24,11 @@ export interface FileStateUpdate {
   message?: string | null;
   retries?: number;
   progress?: number;
+  /**
+   * The upload's resume point; `null` drops it. Absent: kept while the file
+   * stays QUEUED or IN_PROGRESS, dropped when it settles (OK, FAILED, NA).
+   */
+  resume?: ResumePoint | null;
 }
 
 export interface SetSiteStateOptions {

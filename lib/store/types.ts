@@ -117,6 +117,12 @@ export interface FileState {
   retries: number;
   /** 0..1 while transferring; not kept by an AYON server. */
   progress: number;
+  /**
+   * Where an interrupted upload can go on (docs/architecture.md "Resumable
+   * uploads"); only while the file is QUEUED or IN_PROGRESS. Not kept by an
+   * AYON server, and never shown by status.
+   */
+  resume?: ResumePoint;
 }
 
 /** One file's change; absent fields keep their stored values (message/retries are cleared when falsy). */
@@ -131,6 +137,7 @@ export interface SiteState {
 // State writes, their options and multi-row changes: lib/store/state-changes.ts.
 import type {
   FileStateUpdate,
+  ResumePoint,
   SetSiteStateOptions,
   SiteStateChange,
   StateConflict,
@@ -138,6 +145,7 @@ import type {
 
 export type {
   FileStateUpdate,
+  ResumePoint,
   SetSiteStateOptions,
   SiteStateChange,
   StateConflict,

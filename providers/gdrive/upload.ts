@@ -5,12 +5,19 @@
  * check against Drive's `md5Checksum`, sha256 when the engine asks). A
  * dropped connection or a server error asks the session how far it got and
  * goes on from the last byte Drive acknowledged. An overwrite sends new
- * content to the existing file, so the name is never doubled. A stopped
- * upload cancels its session: Drive creates the file only when the last byte
- * arrives, so nothing is left behind.
+ * content to the existing file, so the name is never doubled.
+ *
+ * An upload of more than one chunk hands the engine a resume token (the
+ * session URI, with the source's size and time) that the engine keeps with
+ * the file's state (docs/architecture.md "Resumable uploads"): a process
+ * stopped or killed mid-upload leaves its session open, and the next attempt,
+ * in whatever process, asks Drive how far it got, hashes the bytes already
+ * sent from the local file, and sends the rest. A failed upload cancels its
+ * session: Drive creates the file only when the last byte arrives, so nothing
+ * is left behind.
  */
-import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
+import { createHash, type Hash } from "node:crypto";
+import { type FileHandle, open } from "node:fs/promises";
 import { ProviderError } from "../../lib/errors.js";
 import type { TransferOptions, TransferResult } from "../provider.js";
 import type { DriveClient } from "./client.js";
@@ -51,6 +58,66 @@ export async function resumableUpload(
 ): Promise<TransferResult> {
   const { signal } = options;
   const doing = `uploading ${local} to ${target.remote}`;
+  const resumed = options.resumeFrom
+    ? await resumeSession(client, options.resumeFrom, source, signal, doing)
+    : undefined;
+  const session = resumed?.session ?? (await startSession(client, local, target, source, signal, doing));
+  // A token only for more than one chunk: what a single chunk would save is not worth a store write.
+  const handedOut = source.size > chunkSize;
+  if (handedOut && !resumed) options.onResumeToken?.(JSON.stringify({ session, ...source } satisfies Token));
+  return sendFile(client, session, local, target, source, chunkSize, options, resumed?.answer, handedOut);
+}
+
+/** What a resume token carries: the session, and the source it was started for. */
+interface Token {
+  session: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/**
+ * The session of an earlier attempt, with how far it got; none when it cannot
+ * be used (another source, expired, unknown to Drive), and then it is
+ * cancelled and the upload starts over.
+ */
+async function resumeSession(
+  client: DriveClient,
+  token: string,
+  source: { size: number; mtimeMs: number },
+  signal: AbortSignal | undefined,
+  doing: string,
+): Promise<{ session: string; answer: Answer } | undefined> {
+  let parsed: Partial<Token>;
+  try {
+    parsed = JSON.parse(token) as Partial<Token>;
+  } catch {
+    return undefined;
+  }
+  const { session } = parsed;
+  if (typeof session !== "string" || !session.startsWith(client.base.replace(/\/+$/, ""))) return undefined;
+  if (parsed.size !== source.size || parsed.mtimeMs !== source.mtimeMs) {
+    await cancel(client, session);
+    return undefined;
+  }
+  try {
+    return { session, answer: await askStatus(client, session, source.size, signal) };
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    const status = faultOf(error).status ?? 0;
+    // Gone (expired after a week, cancelled) or refused: a new session. Anything else may pass.
+    if (status >= 400 && status < 500) return undefined;
+    throw client.fail(error, `asking how far the earlier upload got, ${doing}`);
+  }
+}
+
+async function startSession(
+  client: DriveClient,
+  local: string,
+  target: UploadTarget,
+  source: { size: number; mtimeMs: number },
+  signal: AbortSignal | undefined,
+  doing: string,
+): Promise<string> {
   const fields = "id,size,md5Checksum";
   const query = `uploadType=resumable&supportsAllDrives=true&fields=${fields}`;
   const url = target.existingId
@@ -60,7 +127,6 @@ export async function resumableUpload(
   const metadata = target.existingId
     ? { modifiedTime }
     : { name: target.name, parents: [target.parentId], modifiedTime };
-  let session: string;
   try {
     const started = await client.fetch(
       url,
@@ -78,11 +144,31 @@ export async function resumableUpload(
     const location = started.headers.get("location");
     await started.body?.cancel();
     if (!location) throw new ProviderError(`Drive started no upload session ${doing} on site ${client.site}`);
-    session = new URL(location, client.base).href;
+    return sessionUrl(location, client.base);
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     throw client.fail(error, `starting the upload of ${local} to ${target.remote}`);
   }
+}
+
+/**
+ * Sends the file to the session from where Drive has it (`from`: the answer
+ * of a resumed session), hashing every byte once in order, and checks what
+ * Drive made of it.
+ */
+async function sendFile(
+  client: DriveClient,
+  session: string,
+  local: string,
+  target: UploadTarget,
+  source: { size: number; mtimeMs: number },
+  chunkSize: number,
+  options: TransferOptions,
+  from: Answer | undefined,
+  handedOut: boolean,
+): Promise<TransferResult> {
+  const { signal } = options;
+  const doing = `uploading ${local} to ${target.remote}`;
 
   const md5 = createHash("md5");
   const sha256 = options.hash === "sha256" ? createHash("sha256") : undefined;
@@ -94,9 +180,12 @@ export async function resumableUpload(
     }
   };
   const file = await open(local, "r");
-  let result: Uploaded | undefined;
+  let result: Uploaded | undefined = from && "done" in from ? from.done : undefined;
   try {
-    let acked = 0;
+    let acked = from && "acked" in from ? from.acked : 0;
+    // Bytes an earlier attempt sent: hashed from the file here, so the check covers the whole file.
+    await hashPrefix(file, result ? source.size : acked, chunkSize, [md5, sha256], local);
+    progress(result ? source.size : acked);
     let resumes = 0;
     // Bytes read (and hashed, once, in order) but not yet acknowledged, from `acked` on. Every request
     // but the last sends a whole `chunkSize` from `acked`, so it stays a multiple of 256 KiB even when
@@ -145,7 +234,10 @@ export async function resumableUpload(
       }
     }
   } catch (error) {
+    // A stopped upload whose token the engine keeps leaves its session open for the next attempt.
+    if (signal?.aborted && handedOut) throw signal.reason;
     await cancel(client, session);
+    if (handedOut) options.onResumeToken?.(null);
     if (signal?.aborted) throw signal.reason;
     throw client.fail(error, doing);
   } finally {
@@ -159,6 +251,7 @@ export async function resumableUpload(
       size !== source.size
         ? `Drive holds ${result.size ?? "an unknown number of"} bytes of ${source.size}`
         : `Drive's md5 ${result.md5Checksum} differs from the md5 of the bytes sent, ${md5Hex}`;
+    if (handedOut) options.onResumeToken?.(null);
     // A damaged new file goes (best effort): a retry would find it in the way.
     if (!target.existingId && result.id) {
       const url = `${client.base}drive/v3/files/${encodeURIComponent(result.id)}?supportsAllDrives=true`;
@@ -176,6 +269,36 @@ export async function resumableUpload(
 }
 
 type Answer = { done: Uploaded } | { acked: number };
+
+/**
+ * The session URI Drive answered, on the configured base: Google answers an
+ * absolute https://www.googleapis.com/upload/... URI, which behind a studio's
+ * proxy (SITESYNC_GDRIVE_API_URL) must go through the proxy like every other
+ * request, so a URI on another origin keeps its path and query under the base.
+ */
+export function sessionUrl(location: string, base: string): string {
+  const url = new URL(location, base);
+  if (url.origin === new URL(base).origin) return url.href;
+  return new URL(`${url.pathname.replace(/^\/+/, "")}${url.search}`, base).href;
+}
+
+/** Reads and hashes the first `length` bytes of the file. */
+async function hashPrefix(
+  file: FileHandle,
+  length: number,
+  pieceSize: number,
+  hashes: Array<Hash | undefined>,
+  local: string,
+): Promise<void> {
+  const piece = Buffer.alloc(Math.min(pieceSize, length));
+  for (let at = 0; at < length; ) {
+    const want = Math.min(piece.length, length - at);
+    const { bytesRead } = await file.read(piece, 0, want, at);
+    if (bytesRead !== want) throw new ProviderError(`${local} is shorter than when its upload began`);
+    for (const hash of hashes) hash?.update(piece.subarray(0, want));
+    at += want;
+  }
+}
 
 async function answerOf(response: Response): Promise<Answer> {
   if (response.status === 308) {

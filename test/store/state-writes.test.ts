@@ -369,6 +369,55 @@ describe.each(STORES)("$name store: state writes", ({ name, open }) => {
     await store.close();
   });
 
+  it("keeps an upload's resume point while the file is pending, and drops it when the file settles", async () => {
+    const ps = await storeWithProject(open);
+    const { store } = ps;
+    const x = await publish(ps, { files: 2, sites: { ws: SyncStatus.OK, studio: SyncStatus.QUEUED } });
+    const [a, b] = x.fileIds as [string, string];
+    const id = x.representationId;
+    const point = { temp: "/p/.a.sitesync-1-x-0123456789ab.part", token: '{"session":"s1"}' };
+    const resumeOf = async () =>
+      (await store.getSiteStates(P, [id], ["studio"]))[0]?.files.map((f) => f.resume ?? null);
+    await store.setSiteState(P, id, "studio", {
+      files: [{ fileId: a, status: SyncStatus.IN_PROGRESS, resume: point }],
+    });
+    expect(await resumeOf()).toEqual([point, null]);
+    // Progress, a retry and a stop (back to QUEUED) keep it; the work query hands it out.
+    await store.setSiteState(P, id, "studio", {
+      files: [{ fileId: a, status: SyncStatus.IN_PROGRESS, size: 5, progress: 0.5 }],
+    });
+    await store.setSiteState(P, id, "studio", { files: [{ fileId: a, status: SyncStatus.QUEUED }] });
+    expect(await resumeOf()).toEqual([point, null]);
+    const [item] = await store.findWork(P, {
+      localSite: "ws",
+      remoteSite: "studio",
+      direction: "upload",
+      limit: 10,
+    });
+    expect(item?.remote?.files.find((f) => f.fileId === a)?.resume).toEqual(point);
+    // null drops it; so does settling, OK or FAILED.
+    await store.setSiteState(P, id, "studio", {
+      files: [
+        { fileId: a, status: SyncStatus.IN_PROGRESS, resume: null },
+        { fileId: b, status: SyncStatus.IN_PROGRESS, resume: point },
+      ],
+    });
+    expect(await resumeOf()).toEqual([null, point]);
+    await store.setSiteState(P, id, "studio", {
+      files: [{ fileId: b, status: SyncStatus.FAILED, retries: 3 }],
+    });
+    expect(await resumeOf()).toEqual([null, null]);
+    await store.setSiteState(P, id, "studio", {
+      files: [{ fileId: a, status: SyncStatus.IN_PROGRESS, resume: point }],
+    });
+    await store.setSiteState(P, id, "studio", { files: [{ fileId: a, status: SyncStatus.OK, size: 10 }] });
+    expect(await resumeOf()).toEqual([null, null]);
+    // The status query never shows it (the token is a capability to write that upload).
+    const page = await store.queryState(P, { ...SITES });
+    expect(JSON.stringify(page)).not.toContain("session");
+    await store.close();
+  });
+
   it("persists pauses of the service, a project and a representation", async () => {
     const store = await open();
     expect(await store.getPauses()).toEqual([]);
