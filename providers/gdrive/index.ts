@@ -39,7 +39,7 @@ const ACTIVE_TIMEOUT_MS = 20_000;
 class GdriveProvider implements SiteProvider {
   readonly kind = "gdrive";
   // Drive gives md5, not sha256: sha256 is computed here on the bytes as they pass.
-  readonly capabilities: ProviderCapabilities = { hashes: ["sha256"] };
+  readonly capabilities: ProviderCapabilities = { hashes: ["sha256"], resumableUploads: true };
   readonly siteName: string;
   private readonly config: GdriveConfig;
   private readonly roots: Readonly<Record<string, string>>;
