@@ -66,6 +66,8 @@ export interface DriveCall {
   method: string;
   path: string;
   query: Record<string, string>;
+  /** The answer's HTTP status, once it is sent (undefined for a cut connection). */
+  status?: number;
 }
 
 export interface DriveEmulator {
@@ -162,10 +164,14 @@ export async function startDriveEmulator(options: DriveEmulatorOptions = {}): Pr
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", base);
-    calls.push({
+    const call: DriveCall = {
       method: req.method ?? "GET",
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
+    };
+    calls.push(call);
+    res.on("finish", () => {
+      call.status = res.statusCode;
     });
     try {
       await route({ req, res, url, state, faults, base });
