@@ -8,6 +8,7 @@ import { ProviderError } from "../lib/errors.js";
 import { gdriveFactory } from "./gdrive/index.js";
 import { localDriveFactory } from "./local-drive.js";
 import type { ProviderContext, ProviderFactory, SiteProvider } from "./provider.js";
+import { rcloneFactory } from "./rclone/index.js";
 import { sftpFactory } from "./sftp/index.js";
 
 export { BATCH_LIMITS, type UpstreamProviderKind } from "./provider.js";
@@ -81,3 +82,4 @@ export function createProvider<Config = unknown>(
 registerProvider(localDriveFactory);
 registerProvider(sftpFactory);
 registerProvider(gdriveFactory);
+registerProvider(rcloneFactory);

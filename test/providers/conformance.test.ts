@@ -59,7 +59,12 @@ async function expectPermanent(promise: Promise<unknown>, mentions: string): Pro
   return error as ProviderError;
 }
 
-describe.each(HARNESSES)("$kind provider conformance", (harness) => {
+const NAMED = HARNESSES.map((harness) => ({
+  ...harness,
+  name: harness.variant ? `${harness.kind} (${harness.variant})` : harness.kind,
+}));
+
+describe.each(NAMED)("$name provider conformance", (harness) => {
   let site: SiteProvider;
   /** A fresh folder on the site for this test (not made yet). */
   let dir: string;
@@ -391,13 +396,14 @@ describe.each(HARNESSES)("$kind provider conformance", (harness) => {
       writeFileSync(local("up.txt"), "up");
       await outage.begin();
       try {
-        for (const attempt of [
+        // Each awaited at once: a provider may fail them in any order, and an unawaited rejection is a test error.
+        const failures = [
           site.stat(file),
           site.list(dir),
           site.upload(local("up.txt"), at("up.txt")),
           site.download(file, local("down.txt")),
-        ]) {
-          const error = await rejection(attempt);
+        ].map((attempt) => rejection(attempt));
+        for (const error of await Promise.all(failures)) {
           expect(error).toBeInstanceOf(ProviderError);
           expect((error as ProviderError).retryable).toBe(true);
         }

@@ -11,14 +11,18 @@ import path from "node:path";
 import { gdriveFactory } from "../../providers/gdrive/index.js";
 import { localDriveFactory } from "../../providers/local-drive.js";
 import type { SiteProvider } from "../../providers/provider.js";
+import { rcloneFactory } from "../../providers/rclone/index.js";
 import { sftpFactory } from "../../providers/sftp/index.js";
 import { type DriveEmulator, startDriveEmulator } from "../gdrive/emulator.js";
 import { makeServiceAccount, type ServiceAccountFixture } from "../gdrive/fixtures.js";
 import { type SshdServer, startSshd } from "../helpers/sshd.js";
+import { localSite, sftpSite } from "../rclone/remotes.js";
 
 export interface ProviderHarness {
   /** The provider kind, as in settings; names the suite's `describe` block. */
   kind: string;
+  /** Tells apart harnesses of one kind (rclone's backends) in the `describe` block's name. */
+  variant?: string;
   /** Starts the backing store (once per test file). */
   start(): Promise<void>;
   /** Stops it and removes everything it made. */
@@ -137,4 +141,70 @@ function gdrive(): ProviderHarness {
   };
 }
 
-export const HARNESSES: ProviderHarness[] = [localDrive(), sftp(), gdrive()];
+/** rclone's `local` backend through a remote of an rclone config file. */
+function rcloneLocal(): ProviderHarness {
+  let dir = "";
+  const root = () => path.join(dir, "root");
+  return {
+    kind: "rclone",
+    variant: "local backend, config file",
+    async start() {
+      dir = await mkdtemp(path.join(os.tmpdir(), "sitesync-conformance-rclone-"));
+      mkdirSync(root());
+    },
+    async stop() {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+    create: () =>
+      rcloneFactory.create({
+        siteName: SITE,
+        config: localSite("config_file", root(), dir),
+        roots: { work: root() },
+      }),
+    root,
+    join: (...parts) => path.join(...parts),
+  };
+}
+
+/** rclone's `sftp` backend on a real sshd, configured inline (`config_web`), so the password is obscured by rclone. */
+function rcloneSftp(): ProviderHarness {
+  let server: SshdServer | undefined;
+  let knownHosts = "";
+  const running = (): SshdServer => {
+    if (!server) throw new Error("the rclone sftp harness is not started");
+    return server;
+  };
+  return {
+    kind: "rclone",
+    variant: "sftp backend, inline config",
+    async start() {
+      server = await startSshd();
+      const client = path.join(server.dir, "client");
+      mkdirSync(client, { recursive: true });
+      knownHosts = path.join(client, "known_hosts");
+      writeFileSync(knownHosts, `${server.knownHostsLine}\n`);
+    },
+    async stop() {
+      await server?.stop();
+    },
+    create: () => {
+      const s = running();
+      return rcloneFactory.create({
+        siteName: SITE,
+        config: sftpSite("config_web", s, knownHosts, s.dir),
+        roots: { work: s.root },
+      });
+    },
+    root: () => running().root,
+    join: (...parts) => path.posix.join(...parts),
+    outage: { begin: () => running().kill(), end: () => running().restart() },
+  };
+}
+
+export const HARNESSES: ProviderHarness[] = [
+  localDrive(),
+  sftp(),
+  gdrive(),
+  rcloneLocal(),
+  rcloneSftp(),
+];

@@ -1,0 +1,152 @@
+/**
+ * One `rclone rcd` per site, kept for the life of the provider: rclone's
+ * remote control API answers stat, list, mkdir, delete, move and small copies
+ * over HTTP on 127.0.0.1, so a batch of many small files does not start an
+ * rclone process (and, for a network backend, a new connection) per file and
+ * per step. The daemon listens on a port the system picks, and takes a random
+ * user and password from its environment (RCLONE_RC_USER, RCLONE_RC_PASS),
+ * never from its arguments, so another user of the machine can neither read
+ * them nor call it. execa kills it when this process exits.
+ */
+import { randomBytes } from "node:crypto";
+import { execa, type ResultPromise } from "execa";
+import { classify, FAIL_FAST_FLAGS, lastMessage, RcloneFailure, redactor } from "./errors.js";
+import type { RcloneSetup } from "./settings.js";
+
+/** How long the daemon may take to listen; a slow disk or an antivirus scan at the first run can take seconds. */
+const START_TIMEOUT_MS = 20_000;
+
+interface Running {
+  child: ResultPromise;
+  url: string;
+  authorization: string;
+}
+
+export class RcDaemon {
+  private running: Promise<Running> | undefined;
+  private readonly redact: (text: string) => string;
+
+  constructor(private readonly setup: RcloneSetup) {
+    this.redact = redactor(setup.secrets);
+  }
+
+  /**
+   * Calls one remote control method. Its failure is an RcloneFailure
+   * classified from rclone's message and HTTP status (404: not found).
+   */
+  async call<T>(method: string, params: Record<string, unknown>): Promise<T> {
+    const { url, authorization } = await this.start();
+    let response: Response;
+    try {
+      response = await fetch(`${url}${method}`, {
+        method: "POST",
+        headers: { authorization, "content-type": "application/json" },
+        body: JSON.stringify(params),
+      });
+    } catch {
+      // The daemon is gone (killed, crashed): the next call starts a new one.
+      this.forget();
+      throw new RcloneFailure("rclone's remote control (rclone rcd) stopped answering", "retryable");
+    }
+    const body = (await response.json().catch(() => ({}))) as { error?: unknown } & T;
+    if (response.ok) return body;
+    const reason = this.redact(String(body.error ?? `HTTP ${response.status}`));
+    throw new RcloneFailure(reason, classify(reason, undefined, response.status));
+  }
+
+  private start(): Promise<Running> {
+    if (!this.running) {
+      const launching = this.launch();
+      this.running = launching;
+      // A daemon that failed to start is tried again by the next call.
+      launching.catch(() => {
+        if (this.running === launching) this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  private forget(): void {
+    const running = this.running;
+    this.running = undefined;
+    void running?.then(
+      ({ child }) => child.kill(),
+      () => undefined,
+    );
+  }
+
+  private async launch(): Promise<Running> {
+    const user = "sitesync";
+    const pass = randomBytes(24).toString("base64url");
+    const child = execa(
+      this.setup.executable,
+      ["rcd", "--rc-addr", "127.0.0.1:0", "--use-json-log", ...FAIL_FAST_FLAGS, ...this.setup.args],
+      {
+        env: { ...this.setup.env, RCLONE_RC_USER: user, RCLONE_RC_PASS: pass },
+        extendEnv: true,
+        reject: false,
+        stdin: "ignore",
+        stdout: "ignore",
+        buffer: false,
+        forceKillAfterDelay: 2_000,
+      },
+    );
+    const url = await new Promise<string>((resolve, reject) => {
+      let stderr = "";
+      let pending = "";
+      const timer = setTimeout(() => {
+        child.kill();
+        reject(
+          new RcloneFailure(`rclone rcd did not start within ${START_TIMEOUT_MS / 1000} s`, "retryable"),
+        );
+      }, START_TIMEOUT_MS);
+      const onData = (chunk: Buffer) => {
+        const text = chunk.toString("utf8");
+        // Only the start is kept, for the reason it gives when it fails to start.
+        if (stderr.length < 64_000) stderr += text;
+        pending += text;
+        const found = /Serving remote control on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(pending);
+        if (found?.[1]) {
+          clearTimeout(timer);
+          child.stderr?.off("data", onData);
+          // Later log lines are read and dropped: an unread pipe would stall the daemon once full.
+          child.stderr?.resume();
+          resolve(found[1]);
+        }
+      };
+      child.stderr?.on("data", onData);
+      void child.then((result) => {
+        clearTimeout(timer);
+        const spawnCode = (result.cause as { code?: unknown } | undefined)?.code;
+        const reason =
+          spawnCode === "ENOENT"
+            ? `the rclone executable "${this.setup.executable}" was not found (set rclone_executable_path, or put rclone on PATH)`
+            : this.redact(lastMessage(stderr)) ||
+              `rclone rcd exited with code ${result.exitCode ?? result.signal}`;
+        reject(
+          new RcloneFailure(reason, spawnCode === "ENOENT" ? "permanent" : classify(reason, result.exitCode)),
+        );
+      });
+    });
+    // Once up, a daemon that exits is forgotten, so the next call starts another.
+    this.current = child;
+    void child.then(() => {
+      if (this.current !== child) return;
+      this.current = undefined;
+      this.running = undefined;
+    });
+    return { child, url, authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` };
+  }
+
+  private current: ResultPromise | undefined;
+
+  async stop(): Promise<void> {
+    const running = this.running;
+    this.running = undefined;
+    if (!running) return;
+    const started = await running.catch(() => undefined);
+    if (!started) return;
+    started.child.kill();
+    await started.child.catch(() => undefined);
+  }
+}
