@@ -36,6 +36,8 @@
 //   auth check; `dropUploadAfter` cuts the next upload body (multipart, media or a resumable PUT) and a
 //   resumable session keeps every byte that arrived before the cut (status query reports them);
 //   `forbid` matches a file id, a parent id (create, `'id' in parents`) or a request-path prefix.
+// - Not Drive: `PUT/GET/DELETE ${url}raw/<key>` store and return plain bytes (no auth, no faults), the
+//   floor bench/gdrive.ts measures the provider's transfers against (`raw` holds them).
 //
 // Not supported (400 or absent): q terms other than name =, 'id' in parents, mimeType = / !=, trashed =;
 // `or`, `not`, parentheses; orderBy; files.copy, export, permissions, changes, about; moving items
@@ -56,6 +58,7 @@ import {
   updateMetadataOnly,
 } from "./emulator/files.js";
 import { type Faults, type RequestContext, sendJson } from "./emulator/http.js";
+import { rawBytes } from "./emulator/raw.js";
 import { type DriveFile, DriveState, FOLDER_MIME } from "./emulator/state.js";
 import { CHUNK_GRANULARITY, Uploads } from "./emulator/uploads.js";
 
@@ -79,6 +82,8 @@ export interface DriveEmulator {
   /** Files (and folders) by id; tests may read and change them. */
   state: Map<string, DriveFile>;
   myDriveRootId: string;
+  /** Plain bytes stored by `PUT ${url}raw/<key>` (not Drive: a benchmark's reference), by key. */
+  raw: Map<string, Buffer>;
   addSharedDrive(name: string): string;
   /** Lets a service account in; its JWTs are checked with this public key. */
   grant(email: string, publicKeyPem: string): void;
@@ -113,6 +118,7 @@ export async function startDriveEmulator(options: DriveEmulatorOptions = {}): Pr
   for (const account of options.accounts ?? []) auth.grant(account.email, account.publicKeyPem);
   const uploads = new Uploads();
   const calls: DriveCall[] = [];
+  const raw = new Map<string, Buffer>();
   const faults: Faults = {
     rateLimit: { remaining: 0, kind: "429", retryAfterS: undefined },
     dropUploadAfter: undefined,
@@ -130,6 +136,8 @@ export async function startDriveEmulator(options: DriveEmulatorOptions = {}): Pr
       sendJson(ctx.res, 200, auth.exchange(new URLSearchParams(Buffer.concat(body).toString("utf8"))));
       return;
     }
+    const rawKey = idIn(/^\/raw\/([^/]+)$/, path);
+    if (rawKey !== undefined) return rawBytes(ctx, raw, rawKey);
     const uploadId = url.searchParams.get("upload_id");
     if (!(method === "PUT" && uploadId !== null)) auth.check(req.headers.authorization);
     if (faults.rateLimit.remaining > 0) {
@@ -196,6 +204,7 @@ export async function startDriveEmulator(options: DriveEmulatorOptions = {}): Pr
     calls,
     state: state.files,
     myDriveRootId: state.myDriveRootId,
+    raw,
     addSharedDrive: (name) => state.addSharedDrive(name),
     grant: (email, publicKeyPem) => auth.grant(email, publicKeyPem),
     revoke: (email) => auth.revoke(email),
