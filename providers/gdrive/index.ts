@@ -1,8 +1,12 @@
 /**
  * The `gdrive` provider: Google Drive (API v3, googleapis) with a service
  * account, as AYON's gdrive provider. Site paths are `/My Drive/...` or
- * `/<shared drive>/...` (paths.ts); uploads are resumable and checked
- * against Drive's md5 (upload.ts); every request is paced per site and
+ * `/<shared drive>/...` (paths.ts, which lists a folder once and keeps the
+ * listing up to date with what this provider does); a file that fits in one
+ * chunk is uploaded in one request (multipart.ts), a bigger one in a
+ * resumable session (upload.ts), both checked against Drive's md5 and size,
+ * and what an upload made is remembered, so the engine's stat and rename of
+ * it cost no lookup; every request is paced per site and
  * retried while Google rate-limits it (pacer.ts, client.ts). googleapis is
  * loaded on the first request, so registering the provider costs nothing.
  * SITESYNC_GDRIVE_API_URL points it at another base URL (client.ts).
@@ -23,8 +27,9 @@ import {
   type TransferResult,
 } from "../provider.js";
 import { findCredentials, readServiceAccount } from "./auth.js";
-import { DriveClient, type DriveItem } from "./client.js";
+import { DriveClient, type DriveItem, ITEM_FIELDS } from "./client.js";
 import { streamDownload } from "./download.js";
+import { multipartUpload } from "./multipart.js";
 import { pacerFor } from "./pacer.js";
 import { DriveTree } from "./paths.js";
 import { FOLDER_MIME } from "./query.js";
@@ -152,35 +157,53 @@ class GdriveProvider implements SiteProvider {
       throw new ProviderError(`${remote} already exists on site ${this.siteName}`, false);
     const { parentId, name } = await tree.parentOf(remote, doing, options.signal);
     const chunk = Math.round((this.config.chunk_size_mib ?? 8) * 4) * (MiB / 4);
-    return resumableUpload(
-      client,
-      local,
-      { parentId, name, remote, ...(existing ? { existingId: existing.id } : {}) },
-      source,
-      chunk,
-      options,
-    ).catch((error: unknown) => {
-      throw existing ? error : tree.staleFolder(error);
-    });
+    const target = { parentId, name, remote, ...(existing ? { existingId: existing.id } : {}) };
+    const failed = (error: unknown) => {
+      // Whether Drive made or changed the file is not known: the name is asked about next time.
+      tree.doubt(parentId, name);
+      return existing ? tree.staleItem(error, parentId) : tree.staleFolder(error);
+    };
+    // One request for a file that fits in one chunk; a session to resume from otherwise.
+    if (source.size <= chunk && options.resumeFrom === undefined) {
+      try {
+        const { result, item } = await multipartUpload(client, local, target, source, options);
+        tree.remember(parentId, item);
+        return result;
+      } catch (error) {
+        throw failed(error);
+      }
+    }
+    try {
+      return await resumableUpload(client, local, target, source, chunk, options);
+    } catch (error) {
+      throw failed(error);
+    } finally {
+      // upload.ts does not give Drive's item back: the next lookup of this name asks Drive.
+      tree.doubt(parentId, name);
+    }
   }
 
   async download(remote: string, local: string, options: TransferOptions = {}): Promise<TransferResult> {
     options.signal?.throwIfAborted();
     const { client, tree } = await this.open();
-    const item = await tree.find(remote, options.signal);
+    const item = await tree.findSurely(remote, options.signal);
     if (!item) throw new ProviderError(`${remote} is missing on site ${this.siteName}`, false);
     if (item.mimeType === FOLDER_MIME)
       throw new ProviderError(
         `${remote} is a folder on site ${this.siteName}; only files are downloaded`,
         false,
       );
-    return streamDownload(client, item, remote, local, options);
+    const { parentId } = await tree.parentOf(remote, `downloading ${remote}`);
+    return streamDownload(client, item, remote, local, options).catch((error: unknown) => {
+      // Removed or replaced on another machine since the folder was listed.
+      throw tree.staleItem(error, parentId);
+    });
   }
 
   async rename(from: string, to: string, options: { overwrite?: boolean } = {}): Promise<void> {
     const { client, tree } = await this.open();
     const doing = `renaming ${from} to ${to}`;
-    const item = await tree.find(from);
+    const item = await tree.findSurely(from);
     if (!item) throw new ProviderError(`${from} is missing on site ${this.siteName}; not ${doing}`, false);
     const target = await tree.find(to);
     if (target && !options.overwrite)
@@ -188,29 +211,44 @@ class GdriveProvider implements SiteProvider {
     const source = await tree.parentOf(from, doing);
     const { parentId, name } = await tree.parentOf(to, doing);
     // Drive has no atomic replace: the old target goes first, then the file takes its place.
-    if (target) await this.deleteItem(client, target, `removing ${to} to replace it`);
-    await client.call(doing, (drive, requestOptions) =>
-      drive.files.update(
-        {
-          fileId: item.id,
-          supportsAllDrives: true,
-          fields: "id",
-          // The file keeps its time (AYON's op3 hash includes it); Drive may count a rename as a change.
-          requestBody: { name, ...(item.modifiedTime ? { modifiedTime: item.modifiedTime } : {}) },
-          ...(source.parentId !== parentId ? { addParents: parentId, removeParents: source.parentId } : {}),
-        },
-        requestOptions,
-      ),
-    );
+    if (target) await this.deleteItem(client, tree, parentId, target, `removing ${to} to replace it`);
+    const moved = await client
+      .call(doing, (drive, requestOptions) =>
+        drive.files.update(
+          {
+            fileId: item.id,
+            supportsAllDrives: true,
+            fields: ITEM_FIELDS,
+            // The file keeps its time (AYON's op3 hash includes it); Drive may count a rename as a change.
+            requestBody: { name, ...(item.modifiedTime ? { modifiedTime: item.modifiedTime } : {}) },
+            ...(source.parentId !== parentId ? { addParents: parentId, removeParents: source.parentId } : {}),
+          },
+          requestOptions,
+        ),
+      )
+      .catch((error: unknown) => {
+        tree.doubt(parentId, name);
+        throw tree.staleItem(error, source.parentId);
+      });
+    tree.forget(source.parentId, item);
+    tree.remember(parentId, { ...item, ...(moved as Partial<DriveItem>), name });
   }
 
   async remove(remote: string): Promise<void> {
     const { client, tree } = await this.open();
     const item = await tree.find(remote);
-    if (item) await this.deleteItem(client, item, `removing ${remote}`);
+    if (!item) return;
+    const { parentId } = await tree.parentOf(remote, `removing ${remote}`);
+    await this.deleteItem(client, tree, parentId, item, `removing ${remote}`);
   }
 
-  private async deleteItem(client: DriveClient, item: DriveItem, doing: string): Promise<void> {
+  private async deleteItem(
+    client: DriveClient,
+    tree: DriveTree,
+    parentId: string,
+    item: DriveItem,
+    doing: string,
+  ): Promise<void> {
     await client
       .call(doing, (drive, options) =>
         drive.files.delete({ fileId: item.id, supportsAllDrives: true }, options),
@@ -220,6 +258,7 @@ class GdriveProvider implements SiteProvider {
         if (error instanceof ProviderError && /^not found/.test(error.message)) return;
         throw error;
       });
+    tree.forget(parentId, item);
   }
 
   async close(): Promise<void> {

@@ -24,7 +24,7 @@ import {
 } from "../../providers/gdrive/errors.js";
 import { gdriveFactory } from "../../providers/gdrive/index.js";
 import { backoffDelay, Pacer, paced } from "../../providers/gdrive/pacer.js";
-import { parseDrivePath } from "../../providers/gdrive/paths.js";
+import { CREATE_CHECK_MS, LISTING_TTL_MS, parseDrivePath } from "../../providers/gdrive/paths.js";
 import { childNamed, quote } from "../../providers/gdrive/query.js";
 import { acknowledged } from "../../providers/gdrive/upload.js";
 import type { SiteProvider } from "../../providers/provider.js";
@@ -48,6 +48,16 @@ function serviceAccountFile(dir: string, extra: Record<string, unknown> = {}): s
     }),
   );
   return file;
+}
+
+/** `work` run with the clock `ms` ahead (Date only: timers and the emulator's JWT checks agree). */
+async function later<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + ms });
+  try {
+    return await work();
+  } finally {
+    vi.useRealTimers();
+  }
 }
 
 const rateLimited = (status: number, reason: string, retryAfter?: string) =>
@@ -456,7 +466,7 @@ describe("gdrive against the Drive emulator", () => {
     expect(readFileSync(back).equals(data)).toBe(true);
   });
 
-  it("refuses to pick between two items with the same name, naming the path", async () => {
+  it("refuses to pick between two items with the same name, naming the path, once its listing is renewed", async () => {
     const provider = site();
     const { file } = localFile(5);
     await provider.mkdirs(root);
@@ -464,13 +474,95 @@ describe("gdrive against the Drive emulator", () => {
     const [twin] = [...emulator.state.values()].filter((item) => item.name === "twin.ma");
     if (!twin) throw new Error("no twin");
     emulator.state.set(`${twin.id}x`, { ...twin, id: `${twin.id}x` });
-    const error = await provider.stat(`${root}/twin.ma`).catch((e: unknown) => e);
+    // Made behind the provider's back: its listing does not know yet (paths.ts, LISTING_TTL_MS).
+    expect(await provider.stat(`${root}/twin.ma`)).toMatchObject({ size: 5 });
+    const error = await later(LISTING_TTL_MS + 1, () => provider.stat(`${root}/twin.ma`)).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).retryable).toBe(false);
     expect((error as Error).message).toBe(
       `${root}/twin.ma is ambiguous on site gd${count}: Drive holds 2 items with that name in one folder; ` +
         "keep one (rename or remove the others in Drive)",
     );
+  });
+
+  it("costs one request per new folder, one per small file uploaded and one per rename, and none for the stat", async () => {
+    const provider = site({ chunk_size_mib: 1 });
+    await provider.mkdirs(root);
+    const seen = emulator.calls.length;
+    await provider.mkdirs(`${root}/plate/v001`);
+    const { file, data } = localFile(300 * 1024);
+    for (const name of ["a", "b", "c"]) {
+      const temp = `${root}/plate/v001/.${name}.part`;
+      await provider.upload(file, temp, { direct: true, hash: "sha256" });
+      expect(await provider.stat(temp)).toMatchObject({ size: data.length, isDirectory: false });
+      await provider.rename(temp, `${root}/plate/v001/${name}.exr`, { overwrite: true });
+    }
+    const calls = emulator.calls
+      .slice(seen)
+      .map((call) => `${call.method} ${call.query.uploadType ?? call.path}`);
+    expect(calls).toEqual([
+      "POST /drive/v3/files",
+      "POST /drive/v3/files",
+      ...["a", "b", "c"].flatMap(() => [
+        "POST multipart",
+        expect.stringMatching(/^PATCH \/drive\/v3\/files\//),
+      ]),
+    ]);
+    const back = path.join(tempDir(), "back");
+    const before = emulator.calls.length;
+    await provider.download(`${root}/plate/v001/b.exr`, back);
+    expect(emulator.calls.slice(before).map((call) => call.query.alt)).toEqual(["media"]);
+    expect(readFileSync(back).equals(data)).toBe(true);
+    expect(await provider.list(`${root}/plate/v001`)).toEqual(["a.exr", "b.exr", "c.exr"]);
+  });
+
+  it("sees an item another client made: at once when a download needs it, in listings after the bound", async () => {
+    const provider = site();
+    const other = site();
+    await provider.mkdirs(`${root}/plate`);
+    expect(await provider.list(`${root}/plate`)).toEqual([]);
+    // Another machine: its own process, so its own cache (a different site name here).
+    const elsewhere = gdriveFactory.create({
+      siteName: `elsewhere${count}`,
+      config: {
+        credentials_url: { windows: [], linux: [account.credentialsPath], darwin: [account.credentialsPath] },
+        roots: root,
+      },
+      roots: { work: root },
+    });
+    const { file, data } = localFile(10);
+    await elsewhere.upload(file, `${root}/plate/new.ma`);
+    await elsewhere.upload(file, `${root}/plate/listed.ma`);
+    expect(await other.list(`${root}/plate`)).toEqual([]);
+    const back = path.join(tempDir(), "back");
+    await provider.download(`${root}/plate/new.ma`, back);
+    expect(readFileSync(back).equals(data)).toBe(true);
+    expect(await later(LISTING_TTL_MS + 1, () => provider.list(`${root}/plate`))).toEqual([
+      "listed.ma",
+      "new.ma",
+    ]);
+  });
+
+  it("does not make a folder twice when another client made it after the listing", async () => {
+    const provider = site();
+    await provider.mkdirs(root);
+    expect(await provider.list(root)).toEqual([]);
+    const elsewhere = gdriveFactory.create({
+      siteName: `elsewhere${count}`,
+      config: {
+        credentials_url: { windows: [], linux: [account.credentialsPath], darwin: [account.credentialsPath] },
+        roots: root,
+      },
+      roots: { work: root },
+    });
+    await elsewhere.mkdirs(`${root}/shared`);
+    await later(CREATE_CHECK_MS + 1, () => provider.mkdirs(`${root}/shared/v001`));
+    const shared = [...emulator.state.values()].filter((item) => item.name === "shared");
+    expect(shared).toHaveLength(1);
+    expect(await elsewhere.list(`${root}/shared`)).toEqual([]);
+    expect(await later(LISTING_TTL_MS + 1, () => elsewhere.list(`${root}/shared`))).toEqual(["v001"]);
   });
 
   it("uploads in resumable chunks and resumes from the last acknowledged byte after a dropped connection", async () => {
@@ -515,11 +607,12 @@ describe("gdrive against the Drive emulator", () => {
     const provider = site();
     await provider.mkdirs(root);
     emulator.faults.rateLimit(2, "403", 0);
-    expect(await provider.stat(root)).toMatchObject({ isDirectory: true });
+    await provider.mkdirs(`${root}/a`);
     emulator.faults.rateLimit(1, "429", 1);
     const started = Date.now();
-    expect(await provider.list(root)).toEqual([]);
+    await provider.mkdirs(`${root}/b`);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(await provider.list(root)).toEqual(["a", "b"]);
   });
 
   it("fails permanently on a permission error, with Google's reason and the account to share with", async () => {
