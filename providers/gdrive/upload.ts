@@ -36,10 +36,20 @@ export interface UploadTarget {
   remote: string;
 }
 
-interface Uploaded {
+/** What Drive answers to an upload's last byte (the fields asked for). */
+export interface Uploaded {
   id?: string;
   size?: string;
   md5Checksum?: string;
+}
+
+/**
+ * An upload's result, with the file Drive made (or gave new content): a
+ * resumed session creates a file this process never asked for, and the
+ * caller's knowledge of the folder must learn of it.
+ */
+export interface DriveUploadResult extends TransferResult {
+  file: Uploaded;
 }
 
 /** `Range: bytes=0-N` of a 308 answer: the bytes Drive holds; none when absent. */
@@ -55,7 +65,7 @@ export async function resumableUpload(
   source: { size: number; mtimeMs: number },
   chunkSize: number,
   options: TransferOptions,
-): Promise<TransferResult> {
+): Promise<DriveUploadResult> {
   const { signal } = options;
   const doing = `uploading ${local} to ${target.remote}`;
   const resumed = options.resumeFrom
@@ -166,7 +176,7 @@ async function sendFile(
   options: TransferOptions,
   from: Answer | undefined,
   handedOut: boolean,
-): Promise<TransferResult> {
+): Promise<DriveUploadResult> {
   const { signal } = options;
   const doing = `uploading ${local} to ${target.remote}`;
 
@@ -265,7 +275,7 @@ async function sendFile(
       true,
     );
   }
-  return { size: source.size, ...(sha256 ? { hash: sha256.digest("hex") } : {}) };
+  return { size: source.size, ...(sha256 ? { hash: sha256.digest("hex") } : {}), file: result };
 }
 
 type Answer = { done: Uploaded } | { acked: number };
