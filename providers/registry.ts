@@ -5,6 +5,7 @@
  * creates providers. See providers/README.md.
  */
 import { ProviderError } from "../lib/errors.js";
+import { dropboxFactory } from "./dropbox/index.js";
 import { gdriveFactory } from "./gdrive/index.js";
 import { localDriveFactory } from "./local-drive.js";
 import type { ProviderContext, ProviderFactory, SiteProvider } from "./provider.js";
@@ -82,4 +83,5 @@ export function createProvider<Config = unknown>(
 registerProvider(localDriveFactory);
 registerProvider(sftpFactory);
 registerProvider(gdriveFactory);
+registerProvider(dropboxFactory);
 registerProvider(rcloneFactory);

@@ -56,6 +56,8 @@ export interface DropboxEmulator {
   /** "http://127.0.0.1:PORT": the base of both the API and the content URL. */
   url: string;
   close(): Promise<void>;
+  /** Stops answering (open connections dropped), keeping every file; `end` listens again on the same port. */
+  outage: { begin(): Promise<void>; end(): Promise<void> };
   /** Every API call in arrival order (not /oauth2/token, counted in `tokenRequests`). */
   calls: DropboxCall[];
   tokenRequests: number;
@@ -272,6 +274,7 @@ export async function startDropboxEmulator(options: DropboxEmulatorOptions = {})
   });
 
   let base = "";
+  let port = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       await route(req, res, new URL(req.url ?? "/", base));
@@ -283,15 +286,23 @@ export async function startDropboxEmulator(options: DropboxEmulatorOptions = {})
   };
   const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  port = (server.address() as AddressInfo).port;
+  base = `http://127.0.0.1:${port}`;
+  const stop = () =>
+    new Promise<void>((resolve, reject) => {
+      server.closeAllConnections();
+      server.close((error) => (error ? reject(error) : resolve()));
+    });
 
   return {
     url: base,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: async () => {
+      if (server.listening) await stop();
+    },
+    outage: {
+      begin: stop,
+      end: () => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve)),
+    },
     calls,
     get tokenRequests() {
       return tokenRequests;

@@ -13,6 +13,7 @@ import { localDriveFactory } from "../../providers/local-drive.js";
 import type { SiteProvider } from "../../providers/provider.js";
 import { rcloneFactory } from "../../providers/rclone/index.js";
 import { sftpFactory } from "../../providers/sftp/index.js";
+import { dropboxHarness } from "../dropbox/harness.js";
 import { type DriveEmulator, startDriveEmulator } from "../gdrive/emulator.js";
 import { makeServiceAccount, type ServiceAccountFixture } from "../gdrive/fixtures.js";
 import { type SshdServer, startSshd } from "../helpers/sshd.js";
@@ -207,4 +208,5 @@ export const HARNESSES: ProviderHarness[] = [
   gdrive(),
   rcloneLocal(),
   rcloneSftp(),
+  dropboxHarness(SITE),
 ];

@@ -47,12 +47,13 @@ describe("provider registry", () => {
     expect(batchLimitOf("local_drive")).toBe(BATCH_LIMITS.local_drive);
   });
 
-  it("registers local_drive, sftp and gdrive, and does not pretend the other upstream kinds exist", () => {
-    expect(registeredKinds()).toEqual(expect.arrayContaining(["local_drive", "sftp", "gdrive"]));
+  it("registers the built-in kinds with AYON's batch limits, and no kind it does not have", () => {
+    expect(registeredKinds()).toEqual(expect.arrayContaining(["local_drive", "sftp", "gdrive", "dropbox"]));
     expect(batchLimitOf("sftp")).toBe(20);
     expect(batchLimitOf("gdrive")).toBe(7);
-    expect(registeredKinds()).not.toContain("dropbox");
-    expect(() => batchLimitOf("dropbox")).toThrow(ProviderError);
+    expect(batchLimitOf("dropbox")).toBe(10);
+    expect(registeredKinds()).not.toContain("onedrive");
+    expect(() => batchLimitOf("onedrive")).toThrow(ProviderError);
   });
 
   it("creates a local_drive provider for a site from its context", () => {
