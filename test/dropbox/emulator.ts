@@ -45,6 +45,8 @@ export interface DropboxCall {
   pathRoot: string | undefined;
   /** Upload bytes received (content routes). */
   bytes: number;
+  /** Answered 429 by the rate-limit fault. */
+  limited?: boolean;
 }
 
 export interface DropboxEmulatorOptions {
@@ -186,6 +188,8 @@ export async function startDropboxEmulator(options: DropboxEmulatorOptions = {})
     const caller: Caller = accounts.callerOf(req.headers, team ? "team" : "user");
     if (rate.remaining > 0) {
       rate.remaining--;
+      const call = calls.at(-1);
+      if (call) call.limited = true;
       throw rateLimited(rate.reason, rate.retryAfterS);
     }
     const ns = caller.namespace as Namespace;
