@@ -81,6 +81,12 @@ export interface DropboxEmulator {
     ): void;
     dropUploadAfter(bytes: number): void;
     dropAnswer(): void;
+    /**
+     * Reads the next session append at `offset` or later whole and never answers it nor keeps its bytes
+     * (a process can then be killed at a known point); resolves when it arrives. `release` drops it.
+     */
+    holdAppendFrom(offset: number): Promise<void>;
+    release(): void;
     expireAccessTokens(): void;
     clear(): void;
   };
@@ -158,6 +164,8 @@ export async function startDropboxEmulator(options: DropboxEmulatorOptions = {})
   const upload: UploadFaults = { dropUploadAfter: undefined, dropAnswer: false };
   const rate = { remaining: 0, reason: "too_many_requests", retryAfterS: 0 };
   let tokenRequests = 0;
+  let hold: { offset: number; arrived: () => void } | undefined;
+  const held = new Set<IncomingMessage>();
 
   const route = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     if (req.method !== "POST") throw badInput(`${req.method} is not allowed; Dropbox's API is POST only`);
@@ -191,6 +199,18 @@ export async function startDropboxEmulator(options: DropboxEmulatorOptions = {})
       const call = calls.at(-1);
       if (call) call.limited = true;
       throw rateLimited(rate.reason, rate.retryAfterS);
+    }
+    const offset = (arg.cursor as { offset?: unknown } | undefined)?.offset;
+    if (
+      hold &&
+      name === "files/upload_session/append_v2" &&
+      typeof offset === "number" &&
+      offset >= hold.offset
+    ) {
+      hold.arrived();
+      hold = undefined;
+      held.add(req);
+      return;
     }
     const ns = caller.namespace as Namespace;
     const answer = (body: unknown) => {
@@ -332,6 +352,15 @@ export async function startDropboxEmulator(options: DropboxEmulatorOptions = {})
       },
       dropAnswer: () => {
         upload.dropAnswer = true;
+      },
+      holdAppendFrom: (offset) =>
+        new Promise<void>((resolve) => {
+          hold = { offset, arrived: resolve };
+        }),
+      release: () => {
+        hold = undefined;
+        for (const req of held) req.socket.destroy();
+        held.clear();
       },
       expireAccessTokens: () => accounts.expireAll(),
       clear: () => {
