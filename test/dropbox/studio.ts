@@ -14,6 +14,7 @@ import { SyncEngine } from "../../lib/engine/engine.js";
 import type { EngineEvent } from "../../lib/engine/types.js";
 import { API_URL_VARIABLE, CONTENT_URL_VARIABLE } from "../../providers/dropbox/http.js";
 import { type CliResult, PROJECT_YAML, publishArgs, runCli } from "../helpers/cli.js";
+import { launchSettings } from "../helpers/hook.js";
 import { tempDir } from "../helpers/tmp.js";
 import { type DropboxWorld, dropboxWorld } from "./fixtures.js";
 
@@ -75,14 +76,18 @@ export interface SyncJson {
 }
 
 /** The settings of a workstation whose local site syncs with a `studio` site in the team folder. */
-function dropboxSettings(world: DropboxWorld, local: string, root: string, config: string): string {
+function dropboxSettings(
+  local: string,
+  options: { root: string; config: string; token: string; launch: boolean },
+): string {
   return `
 studio:
+${options.launch ? launchSettings({}) : ""}
   sitesync:
     enabled: true
-    config: ${config}
+    config: ${options.config}
     sites:
-      - {name: studio, provider: dropbox, dropbox: {token: "${world.teamSetting}", team_folder_name: "Studio Projects", acting_as_member: "Bob Builder", roots: "${root}"}}
+      - {name: studio, provider: dropbox, dropbox: {token: "${options.token}", team_folder_name: "Studio Projects", acting_as_member: "Bob Builder", roots: "${options.root}"}}
 site:
   sitesync:
     local_setting:
@@ -99,7 +104,15 @@ site:
  */
 export async function dropboxHome(
   world: DropboxWorld,
-  options: { root: string; siteId?: string; config?: string },
+  options: {
+    root: string;
+    siteId?: string;
+    config?: string;
+    /** The token setting; the world's team token unless given. */
+    token?: string;
+    /** Adds the launcher's applications and workfile profile (test/helpers/hook.ts) for `hook run`. */
+    launch?: boolean;
+  },
   storeOf?: DropboxHome,
 ): Promise<DropboxHome> {
   const siteId = options.siteId ?? "artist1";
@@ -116,7 +129,12 @@ export async function dropboxHome(
   if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
   writeFileSync(
     path.join(home, "settings.yaml"),
-    dropboxSettings(world, localRoot, options.root, options.config ?? "{retry_cnt: 3}"),
+    dropboxSettings(localRoot, {
+      root: options.root,
+      config: options.config ?? "{retry_cnt: 3}",
+      token: options.token ?? world.teamSetting,
+      launch: options.launch ?? false,
+    }),
   );
   world.folder.makeFolders(options.root);
   if (storeOf) {
