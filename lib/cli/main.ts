@@ -8,6 +8,7 @@ import { loadProviderModules } from "../../providers/modules.js";
 import { onSftpWarning } from "../../providers/sftp/warnings.js";
 import { InputError } from "../errors.js";
 import { onLoggerCreated } from "../log-listeners.js";
+import { registerDashboard } from "./commands/dashboard.js";
 import { registerHook } from "./commands/hook.js";
 import { registerInit } from "./commands/init.js";
 import { registerLaunch } from "./commands/launch.js";
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerHook(program);
   registerLaunch(program);
   registerStore(program);
+  registerDashboard(program);
   return program;
 }
 

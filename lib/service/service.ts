@@ -8,6 +8,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Context } from "../context.js";
+import { EventHub } from "../dashboard/events.js";
+import { type Dashboard, startDashboard } from "../dashboard/server.js";
 import { backoffMs, retryBaseMs } from "../engine/backoff.js";
 import { SyncEngine } from "../engine/engine.js";
 import { planPairs } from "../engine/pair.js";
@@ -17,7 +19,7 @@ import { messageOf } from "../errors.js";
 import type { Logger } from "../log.js";
 import { queueMissing } from "../state/backfill.js";
 import { listenForWork } from "./store-wake.js";
-import { registerService, serviceToken, unregisterService } from "./wake.js";
+import { registerService, serviceToken, unregisterService, wakeForWork } from "./wake.js";
 
 export interface LoopOptions {
   context: Context;
@@ -36,6 +38,8 @@ export interface LoopOptions {
   alwaysAccessible?: boolean;
   onEvent?: EngineListener;
   onPass?: (report: PassReport) => void;
+  /** Serve the status page (the service, unless settings `dashboard.enabled` is false); its hub hears this engine. */
+  statusPage?: boolean;
 }
 
 export async function runLoop(options: LoopOptions): Promise<void> {
@@ -70,6 +74,12 @@ export async function runLoop(options: LoopOptions): Promise<void> {
           wakePending = true;
           wake?.();
         },
+      })
+    : undefined;
+  const page = options.statusPage
+    ? await startStatusPage(context, site, logger, engine, () => {
+        wakePending = true;
+        wake?.();
       })
     : undefined;
   const baseMs = retryBaseMs();
@@ -139,6 +149,7 @@ export async function runLoop(options: LoopOptions): Promise<void> {
         logger.warn({ error: messageOf(error) }, "could not release claims; they lapse"),
       );
     await stopListening?.();
+    await page?.close();
     if (server) {
       unregisterService(context.home, site);
       await new Promise((resolve) => server.close(resolve));
@@ -321,4 +332,45 @@ async function startWakeServer(
   registerService(home, { site, pid: process.pid, port });
   logger.info({ site, port }, "sync service listening for wake requests on 127.0.0.1");
   return server;
+}
+
+/**
+ * The status page of this service (README "Status page"): its hub hears this
+ * engine's events, so progress shows as it happens; an action that queues work
+ * wakes this loop at once and the home's other services. A page that cannot
+ * start (its port taken) is a warning: the service still syncs.
+ */
+async function startStatusPage(
+  context: Context,
+  site: string,
+  logger: Logger,
+  engine: SyncEngine,
+  onWake: () => void,
+): Promise<Dashboard | undefined> {
+  const settings = context.settings.forProject("").dashboard;
+  if (!settings.enabled) return undefined;
+  const hub = new EventHub();
+  engine.on(hub.onEngineEvent);
+  try {
+    const page = await startDashboard({
+      context,
+      token: serviceToken(context.home),
+      port: settings.port,
+      hub,
+      logger,
+      recordName: `dashboard-${site}.json`,
+      wake: async (project, sites) => {
+        onWake();
+        await wakeForWork(context, project, sites);
+      },
+    });
+    logger.info(
+      { site, port: page.port, record: page.record },
+      `status page on ${page.origin} (open the URL in ${page.record}, which carries the token)`,
+    );
+    return page;
+  } catch (error) {
+    logger.warn({ site, port: settings.port, error: messageOf(error) }, "the status page could not start");
+    return undefined;
+  }
 }

@@ -268,12 +268,25 @@ const LauncherSchema = z.strictObject({
   hook_dirs: z.array(z.string()).default([]),
 });
 
+/**
+ * Not in AYON's model: the status page (README "Status page"), read from the
+ * studio scope with the site scope merged over it (a project scope's value is
+ * not used: one page serves every project).
+ */
+const DashboardSchema = z.strictObject({
+  /** Whether `sitesync syncservice` serves the page too. */
+  enabled: z.boolean().default(true),
+  /** The 127.0.0.1 port; 0 picks a free one (printed, and recorded in the home). */
+  port: z.int().min(0).max(65535).default(0),
+});
+
 /** The effective settings of one project (studio -> project -> site merged). */
 export const ProjectSettingsSchema = z.strictObject({
   sitesync: SitesyncSchema.prefault({}),
   core: CoreSchema.prefault({}),
   applications: ApplicationsSchema.default({}),
   launcher: LauncherSchema.prefault({}),
+  dashboard: DashboardSchema.prefault({}),
 });
 
 /**
@@ -310,6 +323,7 @@ export const DocumentSchema = z.strictObject({
 export type ProjectSettings = z.infer<typeof ProjectSettingsSchema>;
 export type SitesyncSettings = z.infer<typeof SitesyncSchema>;
 export type StoreSettings = z.infer<typeof StoreSchema>;
+export type DashboardSettings = z.infer<typeof DashboardSchema>;
 export type SettingsDocument = z.infer<typeof DocumentSchema>;
 export type Profile = z.infer<typeof LastWorkfileOnStartupProfile> | z.infer<typeof WorkfileTemplateProfile>;
 export type Platform = (typeof PLATFORMS)[number];

@@ -42,6 +42,7 @@ export function registerService(program: Command): void {
         signal,
         wakeable: true,
         alwaysAccessible: true,
+        statusPage: true,
         onEvent: progress.onEvent,
       });
       progress.stop();
