@@ -31,6 +31,13 @@ async function allPages<P extends { cursor: string; has_more: boolean }, T>(
   return all;
 }
 
+/** Names for a message: the first twenty, then how many more (a team may have thousands). */
+function some(names: string[]): string {
+  if (names.length === 0) return "(none)";
+  const shown = names.slice(0, 20).join(", ");
+  return names.length > 20 ? `${shown} and ${names.length - 20} more` : shown;
+}
+
 /** The headers a site's file requests carry; none for a personal Dropbox. */
 export async function resolveActing(client: DropboxClient, settings: TeamSettings): Promise<Acting> {
   const member = settings.acting_as_member?.trim() ?? "";
@@ -70,7 +77,7 @@ export async function resolveActing(client: DropboxClient, settings: TeamSetting
   );
   if (!found)
     throw new ProviderError(
-      `${site}: acting_as_member "${member}" is not a member of the team; members: ${members.map((m) => m.profile.name.display_name).join(", ") || "(none)"}`,
+      `${site}: acting_as_member "${member}" is not a member of the team; members: ${some(members.map((m) => m.profile.name.display_name))}`,
       false,
     );
   const acting: Acting = { selectUser: found.profile.team_member_id };
@@ -91,7 +98,7 @@ export async function resolveActing(client: DropboxClient, settings: TeamSetting
     active.find((f) => f.name.toLowerCase() === folder.toLowerCase());
   if (!match)
     throw new ProviderError(
-      `${site}: team_folder_name "${folder}" is not an active team folder; team folders: ${active.map((f) => f.name).join(", ") || "(none)"}`,
+      `${site}: team_folder_name "${folder}" is not an active team folder; team folders: ${some(active.map((f) => f.name))}`,
       false,
     );
   return {
