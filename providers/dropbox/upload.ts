@@ -169,6 +169,9 @@ export async function uploadFile(
       metadata.size !== job.size
         ? `Dropbox holds ${metadata.size} bytes of ${job.size}`
         : `Dropbox's content_hash ${metadata.content_hash} differs from that of the bytes read, ${local}`;
+    // A damaged new file goes (best effort): a retry would find it in the way.
+    if (!job.overwrite)
+      await client.call((dbx) => dbx.filesDeleteV2({ path: job.remote })).catch(() => undefined);
     throw new ProviderError(
       `the upload of ${job.local} to ${job.remote} on site ${client.site} is damaged: ${why}`,
     );

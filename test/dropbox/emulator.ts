@@ -21,8 +21,9 @@
 //   Path-Root the member cannot reach; 400 in plain text for bad input. Paths are case-insensitive.
 // - Faults: `rateLimit(n)` answers the next n API calls (not /oauth2/token) with 429; `dropUploadAfter`
 //   cuts the next upload body part way (the request changes nothing); `dropAnswer` takes the next upload
-//   whole and cuts the connection instead of answering; `expireAccessTokens` makes every token issued so
-//   far answer 401 expired_access_token.
+//   whole and cuts the connection instead of answering; `corruptNextUpload` stores the next file with a
+//   changed byte; `holdAppendFrom` never answers an append; `expireAccessTokens` makes every token issued
+//   so far answer 401 expired_access_token.
 //
 // Not emulated: recursive listings, revisions, `update` write mode, autorename, batch routes, shared
 // links, longpoll, the team's own namespace (team spaces). Listings are in lower-cased path order.
@@ -81,6 +82,8 @@ export interface DropboxEmulator {
     ): void;
     dropUploadAfter(bytes: number): void;
     dropAnswer(): void;
+    /** Stores the next uploaded file with its first byte changed. */
+    corruptNextUpload(): void;
     /**
      * Reads the next session append at `offset` or later whole and never answers it nor keeps its bytes
      * (a process can then be killed at a known point); resolves when it arrives. `release` drops it.
@@ -159,9 +162,9 @@ export async function startDropboxEmulator(options: DropboxEmulatorOptions = {})
   const accounts = new Accounts();
   let pageSize = options.pageSize ?? 500;
   const files = new Files(() => pageSize);
-  const content = new Content();
+  const upload: UploadFaults = { dropUploadAfter: undefined, dropAnswer: false, corrupt: false };
+  const content = new Content(upload);
   const calls: DropboxCall[] = [];
-  const upload: UploadFaults = { dropUploadAfter: undefined, dropAnswer: false };
   const rate = { remaining: 0, reason: "too_many_requests", retryAfterS: 0 };
   let tokenRequests = 0;
   let hold: { offset: number; arrived: () => void } | undefined;
@@ -353,6 +356,9 @@ export async function startDropboxEmulator(options: DropboxEmulatorOptions = {})
       dropAnswer: () => {
         upload.dropAnswer = true;
       },
+      corruptNextUpload: () => {
+        upload.corrupt = true;
+      },
       holdAppendFrom: (offset) =>
         new Promise<void>((resolve) => {
           hold = { offset, arrived: resolve };
@@ -367,6 +373,7 @@ export async function startDropboxEmulator(options: DropboxEmulatorOptions = {})
         rate.remaining = 0;
         upload.dropUploadAfter = undefined;
         upload.dropAnswer = false;
+        upload.corrupt = false;
       },
     },
   };

@@ -17,7 +17,8 @@ import { type DropboxHome, dropboxForStudios, dropboxHome, freshRoot, type SyncJ
 const world = dropboxForStudios({ pageSize: 2 });
 
 async function syncOnce(home: DropboxHome) {
-  const result = await home.cli("sync", "--project", "Proj", "--once", "--json");
+  // --verbose: the logs are among the outputs checked for secrets.
+  const result = await home.cli("sync", "--project", "Proj", "--once", "--json", "--verbose");
   return { ...result, report: result.json() as SyncJson };
 }
 

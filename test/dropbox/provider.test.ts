@@ -459,3 +459,21 @@ describe("dropbox provider: errors and isActive", () => {
     expect(await site.isActive()).toEqual({ active: true });
   });
 });
+
+describe("dropbox provider: verification", () => {
+  it("refuses, retryably, an upload whose content_hash differs from that of the bytes read, in one call or a session", async () => {
+    const site = provider();
+    await site.mkdirs(root);
+    for (const size of [1000, 2 * MiB + 1]) {
+      const { file } = localFile(`bad${size}`, size);
+      world.emulator.faults.corruptNextUpload();
+      const error = await rejection(site.upload(file, `${root}/bad${size}`, { direct: true }));
+      expect(error.retryable).toBe(true);
+      expect(error.message).toContain(
+        `the upload of ${file} to ${root}/bad${size} on site ${SITE} is damaged`,
+      );
+      expect(error.message).toContain("content_hash");
+      expect(await site.stat(`${root}/bad${size}`)).toBeNull();
+    }
+  });
+});

@@ -13,6 +13,8 @@ export interface UploadFaults {
   dropUploadAfter: number | undefined;
   /** Take the next upload whole, then cut the connection instead of answering (once). */
   dropAnswer: boolean;
+  /** Store the next uploaded file with its first byte changed (once), as a damaged transfer would. */
+  corrupt: boolean;
 }
 
 interface Session {
@@ -66,6 +68,8 @@ export class Content {
   readonly sessions = new Map<string, Session>();
 
   /** Writes a file as upload and upload_session/finish do; `pathError` wraps a WriteError the route's way. */
+  constructor(private readonly faults: UploadFaults) {}
+
   private write(
     ns: Namespace,
     commit: Record<string, unknown>,
@@ -86,7 +90,13 @@ export class Content {
       throw conflict("file");
     }
     ns.makeFolders(parentOf(path));
-    return metadataOf(ns.put(path, "file", data, clientModified));
+    let stored = data;
+    if (this.faults.corrupt && data.length > 0) {
+      this.faults.corrupt = false;
+      stored = Buffer.from(data);
+      stored[0] = (stored[0] ?? 0) ^ 0xff;
+    }
+    return metadataOf(ns.put(path, "file", stored, clientModified));
   }
 
   upload(ns: Namespace, arg: Record<string, unknown>, data: Buffer) {
