@@ -20,7 +20,6 @@ import path from "node:path";
 import type { Context } from "../lib/context.js";
 import { SyncEngine } from "../lib/engine/engine.js";
 import { op3Hash } from "../lib/publish/hash.js";
-import { SyncStatus } from "../lib/store/status.js";
 import { benchArgs } from "./lib/args.js";
 import { havePeer } from "./lib/peers.js";
 import { machineInfo, runChild, settle } from "./lib/proc.js";
