@@ -200,6 +200,9 @@ describe("Dropbox emulator", () => {
       size: data.length,
       name: "s.bin",
     });
+    // The SDK's own download reads the body with node-fetch's buffer(), which the provider's fetch adds.
+    const viaSdk = await dbx.filesDownload({ path: "/s.bin" });
+    expect((viaSdk.result as { fileBinary?: Buffer }).fileBinary?.equals(data)).toBe(true);
     const existing = await failure(
       dbx.filesUpload({ path: "/s.bin", mode: { ".tag": "add" }, contents: Buffer.from("other") }),
     );
