@@ -415,6 +415,26 @@ describe("dropbox provider: upload sessions", () => {
   });
 });
 
+describe("dropbox provider: a lost finish", () => {
+  it("takes the file a finish made though its answer was lost, once its content_hash is that of the bytes read", async () => {
+    const site = provider();
+    await site.mkdirs(root);
+    const { file, data } = localFile("finish.bin", 2 * MiB + 9);
+    const put = await site.upload(file, `${root}/finish.bin`, {
+      hash: "sha256",
+      onResumeToken: (token) => {
+        // After the last append: the finish is taken but unanswered.
+        if (token && (JSON.parse(token) as { offset: number }).offset === 2 * MiB)
+          world.emulator.faults.dropAnswer();
+      },
+    });
+    expect(put.hash).toBe(sha256(data));
+    expect(routes().filter((r) => r === "files/upload_session/finish")).toHaveLength(2);
+    expect(routes().at(-1)).toBe("files/get_metadata");
+    expect(world.folder.get(`${root}/finish.bin`)?.content.equals(data)).toBe(true);
+  });
+});
+
 describe("dropbox provider: errors and isActive", () => {
   it("classifies path errors: a missing file to download, a file in the way, a conflict at the target", async () => {
     const site = provider();
