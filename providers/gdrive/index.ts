@@ -84,7 +84,8 @@ class GdriveProvider implements SiteProvider {
         return { active: false, reason: "roots is not set (the site's folder on the drive)" };
       for (const root of roots) {
         part = `the root ${root}`;
-        const item = await tree.find(root);
+        // A root made in Drive since its folder was listed is not "missing": a miss is asked again.
+        const item = await tree.findSurely(root);
         if (!item) return { active: false, reason: `the root ${root} does not exist on the drive` };
         if (item.mimeType !== FOLDER_MIME) return { active: false, reason: `the root ${root} is a file` };
       }

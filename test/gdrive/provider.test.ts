@@ -545,6 +545,24 @@ describe("gdrive against the Drive emulator", () => {
     ]);
   });
 
+  it("finds a root made in Drive after its folder was listed, without waiting for the bound", async () => {
+    const provider = site();
+    expect(await provider.isActive()).toEqual({
+      active: false,
+      reason: `the root ${root} does not exist on the drive`,
+    });
+    const elsewhere = gdriveFactory.create({
+      siteName: `elsewhere${count}`,
+      config: {
+        credentials_url: { windows: [], linux: [account.credentialsPath], darwin: [account.credentialsPath] },
+        roots: root,
+      },
+      roots: { work: root },
+    });
+    await elsewhere.mkdirs(root);
+    expect(await provider.isActive()).toEqual({ active: true });
+  });
+
   it("does not make a folder twice when another client made it after the listing", async () => {
     const provider = site();
     await provider.mkdirs(root);
