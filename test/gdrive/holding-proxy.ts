@@ -64,6 +64,11 @@ export async function startHoldingProxy(target: string): Promise<HoldingProxy> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const release = () => {
+    hold = undefined;
+    for (const socket of held) socket.destroy();
+    held.clear();
+  };
   return {
     url,
     puts,
@@ -72,13 +77,9 @@ export async function startHoldingProxy(target: string): Promise<HoldingProxy> {
         hold = { offset, arrived };
       });
     },
-    release() {
-      hold = undefined;
-      for (const socket of held) socket.destroy();
-      held.clear();
-    },
+    release,
     close() {
-      this.release();
+      release();
       return new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
