@@ -106,6 +106,7 @@ const RcloneBlock = z.strictObject({
 });
 
 export type SftpSettings = z.infer<typeof SftpBlock>;
+export type DropboxSettings = z.infer<typeof DropboxBlock>;
 
 /** The provider blocks this package knows; a custom provider's block passes through unchecked. */
 export const KNOWN_PROVIDER_BLOCKS = {

@@ -13,6 +13,7 @@ import { stat as statLocal } from "node:fs/promises";
 import path from "node:path";
 import type { files } from "dropbox";
 import { ProviderError } from "../../lib/errors.js";
+import type { DropboxSettings } from "../../lib/settings/schema.js";
 import {
   type ActiveCheck,
   BATCH_LIMITS,
@@ -32,13 +33,8 @@ import { dropboxBases } from "./http.js";
 import { resolveActing } from "./team.js";
 import { type UploadTuning, uploadFile } from "./upload.js";
 
-/** A site's `dropbox` block (lib/settings/schema.ts' DropboxBlock). */
-export interface DropboxConfig {
-  token?: string;
-  team_folder_name?: string;
-  acting_as_member?: string;
-  roots?: string;
-}
+/** A site's `dropbox` block, as the settings schema checked it (keys may be absent for a custom caller). */
+export type DropboxConfig = Partial<DropboxSettings>;
 
 const MiB = 1024 * 1024;
 /** How long isActive waits for Dropbox before calling the site unreachable. */
