@@ -45,7 +45,8 @@ const args = benchArgs({
 });
 const fileSize = args.num("file-size", 65536);
 const bigBytes = (args.smoke ? 20 : args.num("big-mib", 1024)) * MiB;
-const quiet = () => settle({ wait: !args.smoke });
+// At most 10 s for an idle CPU: on a machine shared with other work it never comes, and 24 runs would wait 48 min.
+const quiet = () => settle({ wait: !args.smoke, timeoutMs: 10_000 });
 
 type Backend = "local" | "sftp";
 

@@ -250,6 +250,12 @@ class RcloneProvider implements SiteProvider {
     // Without `direct` (a publish to the final path): a temporary name first, so no partial file is ever there.
     const target = options.direct ? sitePath : tempNameFor(sitePath);
     const doing = `uploading ${local} to ${sitePath}`;
+    // Hashed here while rclone copies, from the same file: rclone checks the copy against the source with a
+    // hash both ends have (md5 for local, S3...), so the source's sha256 is the copy's, without the remote
+    // reading the file again (a call per small file, a second read of a big one).
+    const hashing =
+      options.hash === "sha256" && this.hashes.includes("sha256") ? sha256File(local) : undefined;
+    hashing?.catch(() => undefined);
     try {
       await this.copy(
         { rc: localRc(local), spec: local },
@@ -257,8 +263,7 @@ class RcloneProvider implements SiteProvider {
         source.size,
         options,
       );
-      const hash =
-        options.hash && this.hashes.includes(options.hash) ? await this.hash(target, options.hash) : null;
+      const hash = await hashing;
       if (!options.direct) await this.rename(target, sitePath, { overwrite: options.overwrite === true });
       return hash ? { hash } : {};
     } catch (error) {

@@ -9,6 +9,7 @@
  * them nor call it. execa kills it when this process exits.
  */
 import { randomBytes } from "node:crypto";
+import http from "node:http";
 import { execa, type ResultPromise } from "execa";
 import { classify, FAIL_FAST_FLAGS, lastMessage, RcloneFailure, redactor } from "./errors.js";
 import type { RcloneSetup } from "./settings.js";
@@ -20,6 +21,40 @@ interface Running {
   child: ResultPromise;
   url: string;
   authorization: string;
+  agent: http.Agent;
+}
+
+/**
+ * One POST to the daemon. node:http with a keep-alive agent, not fetch: a
+ * call of a many-small-files pass costs a third of fetch's (2,000 calls at
+ * 16 at once: 1.8 s against 5.1 s on this 2-core machine), and a pass makes
+ * three per file.
+ */
+function post(running: Running, method: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      `${running.url}${method}`,
+      {
+        method: "POST",
+        agent: running.agent,
+        headers: {
+          authorization: running.authorization,
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("error", reject);
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+        );
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
 }
 
 export class RcDaemon {
@@ -35,23 +70,28 @@ export class RcDaemon {
    * classified from rclone's message and HTTP status (404: not found).
    */
   async call<T>(method: string, params: Record<string, unknown>): Promise<T> {
-    const { url, authorization } = await this.start();
-    let response: Response;
+    const running = await this.start();
+    let reply: { status: number; body: string };
     try {
-      response = await fetch(`${url}${method}`, {
-        method: "POST",
-        headers: { authorization, "content-type": "application/json" },
-        body: JSON.stringify(params),
-      });
-    } catch {
-      // The daemon is gone (killed, crashed): the next call starts a new one.
-      this.forget();
-      throw new RcloneFailure("rclone's remote control (rclone rcd) stopped answering", "retryable");
+      reply = await post(running, method, JSON.stringify(params));
+    } catch (error) {
+      // A daemon that is gone (killed, crashed) is replaced by the next call; a live one is kept.
+      if (running.child.exitCode !== null || running.child.signalCode !== null) this.forget();
+      const code = (error as { code?: unknown }).code;
+      throw new RcloneFailure(
+        `rclone's remote control (rclone rcd) did not answer${typeof code === "string" ? ` (${code})` : ""}`,
+        "retryable",
+      );
     }
-    const body = (await response.json().catch(() => ({}))) as { error?: unknown } & T;
-    if (response.ok) return body;
-    const reason = this.redact(String(body.error ?? `HTTP ${response.status}`));
-    throw new RcloneFailure(reason, classify(reason, undefined, response.status));
+    let body: { error?: unknown } & T;
+    try {
+      body = JSON.parse(reply.body) as { error?: unknown } & T;
+    } catch {
+      body = {} as { error?: unknown } & T;
+    }
+    if (reply.status >= 200 && reply.status < 300) return body;
+    const reason = this.redact(String(body.error ?? `HTTP ${reply.status}`));
+    throw new RcloneFailure(reason, classify(reason, undefined, reply.status));
   }
 
   private start(): Promise<Running> {
@@ -135,7 +175,12 @@ export class RcDaemon {
       this.current = undefined;
       this.running = undefined;
     });
-    return { child, url, authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` };
+    return {
+      child,
+      url,
+      authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`,
+      agent: new http.Agent({ keepAlive: true }),
+    };
   }
 
   private current: ResultPromise | undefined;
@@ -146,6 +191,7 @@ export class RcDaemon {
     if (!running) return;
     const started = await running.catch(() => undefined);
     if (!started) return;
+    started.agent.destroy();
     started.child.kill();
     await started.child.catch(() => undefined);
   }
