@@ -18,7 +18,13 @@ export interface LiveFile {
   total: number;
 }
 
-/** A change is announced at most this often per project: a table read costs a few ms, a burst of progress events many. */
+/**
+ * A change is announced at most this often per project, or less often when
+ * the pages' re-reads cost more: each announcement makes every open page of
+ * the project read its table again, and on a big store that read is the
+ * expensive part (README "Status page": about 2 s at 100,000
+ * representations), so the server never spends more than half its time on it.
+ */
 const THROTTLE_MS = 400;
 const HEARTBEAT_MS = 15_000;
 
@@ -26,6 +32,8 @@ export class EventHub {
   private readonly streams = new Map<string, Set<ServerResponse>>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private readonly lastSent = new Map<string, number>();
+  /** The last table read's duration per project (ms). */
+  private readonly cost = new Map<string, number>();
   /** project -> representationId -> site -> fileId -> bytes moved. */
   private readonly live = new Map<string, Map<string, Map<string, Map<string, LiveFile>>>>();
   private heartbeat: NodeJS.Timeout | undefined;
@@ -57,7 +65,9 @@ export class EventHub {
   /** Tells the project's pages that it changed, at most every THROTTLE_MS (the last change is never dropped). */
   changed(project: string): void {
     if (this.pending.has(project)) return;
-    const wait = Math.max(0, (this.lastSent.get(project) ?? 0) + THROTTLE_MS - Date.now());
+    const readers = this.streams.get(project)?.size ?? 0;
+    const interval = Math.max(THROTTLE_MS, 2 * (this.cost.get(project) ?? 0) * readers);
+    const wait = Math.max(0, (this.lastSent.get(project) ?? 0) + interval - Date.now());
     const timer = setTimeout(() => {
       this.pending.delete(project);
       this.lastSent.set(project, Date.now());
@@ -66,6 +76,11 @@ export class EventHub {
     }, wait);
     timer.unref();
     this.pending.set(project, timer);
+  }
+
+  /** How long a page's table read took: announcements slow down to match. */
+  noteCost(project: string, ms: number): void {
+    this.cost.set(project, ms);
   }
 
   /** Every project's pages: a change the watcher cannot place (the store file changed). */

@@ -191,7 +191,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   async function table(url: URL, response: ServerResponse): Promise<void> {
     const view = await viewOf(url);
     if (!view) throw new InputError("project: there are no projects");
+    const started = performance.now();
     const data = await tableData(context.store, view, checks);
+    hub.noteCost(view.project.name, performance.now() - started);
     send(response, 200, tableFragment(view, data, live(view.project.name)));
   }
 
