@@ -77,7 +77,8 @@ export async function execRclone(
       `rclone ${args[0] ?? ""} was stopped by ${result.signal ?? "a signal"}${reason ? `: ${reason}` : ""}`,
       "retryable",
     );
-  return Promise.reject(
-    new RcloneFailure(`${reason || exitCodeText(code)} (rclone exit code ${code})`, classify(reason, code)),
+  throw new RcloneFailure(
+    `${reason || exitCodeText(code)} (rclone exit code ${code})`,
+    classify(reason, code),
   );
 }

@@ -59,6 +59,8 @@ function post(running: Running, method: string, body: string): Promise<{ status:
 
 export class RcDaemon {
   private running: Promise<Running> | undefined;
+  /** The daemon's process once it listens; its exit is noticed only while it is the current one. */
+  private current: ResultPromise | undefined;
   private readonly redact: (text: string) => string;
 
   constructor(private readonly setup: RcloneSetup) {
@@ -182,8 +184,6 @@ export class RcDaemon {
       agent: new http.Agent({ keepAlive: true }),
     };
   }
-
-  private current: ResultPromise | undefined;
 
   async stop(): Promise<void> {
     const running = this.running;
