@@ -162,6 +162,23 @@ describe("status page in Chromium, served by the sync service", () => {
     const page = await openPage(running.url);
     await row(page, layout.representationId).waitFor();
     expect(await page.locator("#table tbody tr").count()).toBe(2);
+    // Every control has a label, every column header a scope, and the keyboard reaches the filters.
+    const unlabelled = await page.evaluate(() =>
+      [
+        ...document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLButtonElement>(
+          "input:not([type=hidden]), select, button",
+        ),
+      ]
+        .filter(
+          (c) => (c.labels?.length ?? 0) === 0 && !c.getAttribute("aria-label") && !c.textContent?.trim(),
+        )
+        .map((c) => c.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+    expect(await page.locator("thead th:not([scope=col])").count()).toBe(0);
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("project-switch");
     await page.getByLabel("Product contains").fill("Layout");
     await page.getByRole("button", { name: "Apply" }).click();
     await page.waitForURL(/product=Layout/);

@@ -1,10 +1,15 @@
 import { request as httpRequest } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { fillRootless } from "../../lib/anatomy/roots.js";
 import type { Context } from "../../lib/context.js";
 import { type Dashboard, startDashboard } from "../../lib/dashboard/server.js";
 import { serviceToken } from "../../lib/service/wake.js";
 import { SyncStatus } from "../../lib/store/status.js";
+import { registerProvider } from "../../providers/registry.js";
+import { createSlowDriveFactory } from "../fixtures/providers/slow-drive-impl.mjs";
 import { artistSettings, type EngineStudio, engineStudio } from "../helpers/engine.js";
+
+registerProvider(createSlowDriveFactory("slow_drive", 50), { replace: true });
 
 let studio: EngineStudio | undefined;
 let dashboard: Dashboard | undefined;
@@ -25,8 +30,11 @@ interface Setup {
   wakes: Array<{ project: string | undefined; sites: string[] }>;
 }
 
-async function setUp(): Promise<Setup> {
-  studio = await engineStudio({ settings: (roots) => artistSettings(roots) });
+async function setUp(
+  settings: (roots: { studio: string; local: string; dir: string }) => string = (roots) =>
+    artistSettings(roots),
+): Promise<Setup> {
+  studio = await engineStudio({ settings });
   const { representationId } = await studio.publishFiles({ "scene.ma": "hello" });
   const context = await studio.open();
   const token = serviceToken(studio.home);
@@ -264,9 +272,49 @@ describe("status page server: actions", () => {
     expect(missing.status).toBe(400);
     expect(await missing.text()).toContain("no state on site");
   });
+
+  it("deletes this workstation's copy when asked, and the state with it", async () => {
+    const setup = await setUp();
+    const id = setup.representationId;
+    const [representation] = await setup.context.store.getRepresentations("Proj", { ids: [id] });
+    const local = fillRootless(representation?.files[0]?.path as string, { work: setup.studio.localRoot });
+    const { mkdirSync, writeFileSync, existsSync } = await import("node:fs");
+    const path = await import("node:path");
+    mkdirSync(path.dirname(local), { recursive: true });
+    writeFileSync(local, "hello");
+    const response = await post(setup, {
+      action: "remove",
+      project: "Proj",
+      representation: id,
+      site: "artist1",
+      removeLocalFiles: "1",
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("deleted 1 file(s)");
+    expect(existsSync(local)).toBe(false);
+    expect(await setup.context.store.getSiteStates("Proj", [id], ["artist1"])).toEqual([]);
+  });
 });
 
 describe("status page server: views", () => {
+  it("shows a site that cannot be used, and why, as a banner", async () => {
+    const setup = await setUp((roots) =>
+      artistSettings(roots, {
+        remote: "broken",
+        sites: [
+          `- {name: broken, provider: slow_drive, slow_drive: {roots: "${roots.studio}", inactive_throws: "the <vault> is sealed"}}`,
+        ],
+      }),
+    );
+    const page = await (
+      await fetch(`${setup.dashboard.origin}/?project=Proj`, { headers: { cookie: setup.cookie } })
+    ).text();
+    expect(page).toContain(
+      '<div class="banner problem" role="alert"><strong>Site broken cannot be used:</strong>',
+    );
+    expect(page).toContain("the &lt;vault&gt; is sealed");
+  });
+
   it("shows a bad filter as a 400 with the value escaped, never as markup", async () => {
     const setup = await setUp();
     const response = await fetch(
