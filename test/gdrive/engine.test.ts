@@ -195,8 +195,9 @@ describe("gdrive through the engine", () => {
     expect(report.projects[0]?.outcomes.map((o) => o.status)).toEqual(["ok"]);
     const answered = (status: number) =>
       w.emulator.calls.slice(since).flatMap((c) => (c.status === status ? [`${c.method} ${c.path}`] : []));
-    // The folder lookups of the transfer's first step, then the chunks of the session (no auth path).
-    expect(answered(403)).toEqual(["GET /drive/v3/files", "GET /drive/v3/files"]);
+    // The transfer's first metadata request (making its new folder: the folder listing cache knows the
+    // root is empty), then the chunks of the session (no auth path).
+    expect(answered(403)).toEqual(["POST /drive/v3/files", "POST /drive/v3/files"]);
     expect(answered(429)).toEqual(["PUT /upload/drive/v3/files", "PUT /upload/drive/v3/files"]);
     const rootless = published.files[0]?.path as string;
     expect(driveItem(w, fillRootless(rootless, { work: root }))?.content.equals(big)).toBe(true);
