@@ -368,6 +368,8 @@ async function startStatusPage(
       { site, port: page.port, record: page.record },
       `status page on ${page.origin} (open the URL in ${page.record}, which carries the token)`,
     );
+    // A person at a terminal gets the URL to open; a log a service manager collects never holds the token.
+    if (process.stderr.isTTY) process.stderr.write(`status page: ${page.url}\n`);
     return page;
   } catch (error) {
     logger.warn({ site, port: settings.port, error: messageOf(error) }, "the status page could not start");

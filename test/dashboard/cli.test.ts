@@ -28,7 +28,7 @@ function startDashboardCommand(home: string, ...more: string[]) {
 describe("sitesync dashboard", () => {
   it("serves the page alone on 127.0.0.1, prints the URL with the token, and stops cleanly on SIGTERM", async () => {
     const studio = await makeStudio();
-    const running = startDashboardCommand(studio.home);
+    const running = startDashboardCommand(studio.home, "--project", "Proj");
     const { url, origin, record } = await running.started;
     expect(origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(url).toMatch(new RegExp(`^${origin}/\\?token=[0-9a-f]{64}$`));
@@ -80,5 +80,14 @@ describe("sitesync dashboard", () => {
     expect(origin).toBe(`http://127.0.0.1:${free}`);
     running.child.kill("SIGTERM");
     expect(await running.exited).toBe(0);
+    // --port wins over the settings.
+    const probe2 = createServer();
+    await new Promise<void>((resolve) => probe2.listen(0, "127.0.0.1", resolve));
+    const other = (probe2.address() as { port: number }).port;
+    await new Promise((resolve) => probe2.close(resolve));
+    const overridden = startDashboardCommand(studio.home, "--port", String(other));
+    expect((await overridden.started).origin).toBe(`http://127.0.0.1:${other}`);
+    overridden.child.kill("SIGTERM");
+    expect(await overridden.exited).toBe(0);
   });
 });
