@@ -95,6 +95,19 @@ describe("status page in Chromium, served by the sync service", () => {
       return bar.value > 0 && bar.value < bar.max;
     }, id);
     await page.screenshot({ path: path.join(IMAGES, "dashboard-table.png"), fullPage: true });
+    // A keyboard user's focus survives the live refreshes: the next change of the bar replaces the row.
+    const focused = row(page, id).getByRole("button", { name: /^Re-sync .* on slow$/ });
+    await focused.focus();
+    const focusedId = await focused.getAttribute("id");
+    const before = await row(page, id).locator('td[data-side="local"] progress').getAttribute("value");
+    await page.waitForFunction(
+      ([rid, was]) => {
+        const bar = document.querySelector(`#table tr[data-id="${rid}"] td[data-side="local"] progress`);
+        return bar instanceof HTMLProgressElement && String(bar.value) !== was;
+      },
+      [id, before] as const,
+    );
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe(focusedId);
     await page.waitForFunction(
       (rid) =>
         document.querySelector(`#table tr[data-id="${rid}"] td[data-side="local"] .status`)?.textContent ===

@@ -59,7 +59,7 @@ ${data.sites.map((site) => {
       actionForm(
         { ...base, action: "priority" },
         { text: "Set priority", label: `Set the priority of ${what} on ${site.site}`, kind: "quiet" },
-        html`<label class="vh" for="pr-${site.site}">Priority on ${site.site}</label><input class="prio" id="pr-${site.site}" name="priority" type="number" step="1" value="${site.priority ?? 50}">`,
+        html`<label class="vh" for="pr-${site.site}">Priority on ${site.site}</label><input class="prio" id="pr-${site.site}" name="priority" type="number" step="1" hx-preserve="true" value="${site.priority ?? 50}">`,
       ),
     );
     const own = site.site === ownLocalSite;

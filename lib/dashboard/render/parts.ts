@@ -43,6 +43,18 @@ export function banners(problems: readonly SiteProblem[], pauses: Pauses, projec
   }`;
 }
 
+/**
+ * A stable id for an action's button: when a live refresh replaces the table,
+ * htmx puts the keyboard focus back on the element with the same id, so a
+ * keyboard user is not thrown to the top of the page every few hundred ms.
+ */
+function buttonId(fields: Record<string, string | number | undefined>): string {
+  const parts = [fields.action, fields.representation ?? fields.project, fields.site].filter(
+    (p) => p !== undefined,
+  );
+  return `act-${parts.join("-").replace(/[^A-Za-z0-9_-]/g, "_")}`;
+}
+
 /** A one-button form that posts an action; its result lands in #result. */
 export function actionForm(
   fields: Record<string, string | number | undefined>,
@@ -55,5 +67,5 @@ export function actionForm(
     .filter(([, v]) => v !== undefined)
     .map(
       ([k, v]) => html`<input type="hidden" name="${k}" value="${String(v)}">`,
-    )}${extra}<button type="submit" class="${button.kind ?? ""}" aria-label="${button.label}">${button.text}</button></form>`;
+    )}${extra}<button type="submit" id="${buttonId(fields)}" class="${button.kind ?? ""}" aria-label="${button.label}">${button.text}</button></form>`;
 }

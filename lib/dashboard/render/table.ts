@@ -211,7 +211,7 @@ function rowHtml(view: View, row: StateRow, paused: boolean, live: LiveLookup): 
   <td class="actions">${actions}${actionForm(
     { action: "priority", project, representation: id },
     { text: "Set", label: `Set the priority of ${what}`, kind: "quiet" },
-    html`<label class="vh" for="p-${id}">Priority of ${what}</label><input class="prio" id="p-${id}" name="priority" type="number" step="1" value="${priority || 50}">`,
+    html`<label class="vh" for="p-${id}">Priority of ${what}</label><input class="prio" id="p-${id}" name="priority" type="number" step="1" hx-preserve="true" value="${priority || 50}">`,
   )}</td>
 </tr>`;
 }
