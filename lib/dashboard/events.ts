@@ -155,12 +155,18 @@ function mapAt<K, V>(map: Map<K, V>, key: K, make: () => V): V {
  * (PostgreSQL): its work notifications, and each watched project's counts per
  * status (progress inside a file shows when the file's status changes).
  */
+export interface StoreWatch {
+  /** Notes a project's current mark before a page starts listening, so no write after it is missed. */
+  prime(project: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export function watchStore(
   hub: EventHub,
   store: Store,
   sqliteFile: string | undefined,
   countsOf: (project: string) => Promise<string>,
-): () => Promise<void> {
+): StoreWatch {
   const seen = new Map<string, string>();
   let stopListening: (() => Promise<void>) | undefined;
   let stopped = false;
@@ -197,10 +203,16 @@ export function watchStore(
     }
   }, 1000);
   timer.unref();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    await stopListening?.();
+  return {
+    async prime(project) {
+      if (sqliteFile || seen.has(project)) return;
+      seen.set(project, await countsOf(project).catch(() => ""));
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await stopListening?.();
+    },
   };
 }
 

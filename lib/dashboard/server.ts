@@ -17,7 +17,7 @@ import { type ActionDeps, runAction } from "./actions.js";
 import { asset } from "./assets.js";
 import { checkRequest, sessionCookie } from "./auth.js";
 import { detailData, SiteChecks, tableData } from "./data.js";
-import { EventHub, watchStore } from "./events.js";
+import { EventHub, type StoreWatch, watchStore } from "./events.js";
 import { type Html, html, queryString } from "./html.js";
 import { detailFragment, detailView } from "./render/detail.js";
 import { layout, problemBox } from "./render/layout.js";
@@ -69,6 +69,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const hub = options.hub ?? new EventHub();
   const checks = new SiteChecks();
   let origin = "";
+  // Set once the server listens, before any request can arrive.
+  let watch: StoreWatch = { prime: async () => undefined, stop: async () => undefined };
   const server: Server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       options.logger?.warn({ error: messageOf(error), path: request.url }, "status page request failed");
@@ -123,6 +125,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         case "GET /events": {
           const project = await chooseProject(context, url.searchParams.get("project"));
           if (!project) throw new InputError("project: there are no projects");
+          await watch.prime(project.name);
           hub.subscribe(project.name, response);
           return;
         }
@@ -254,7 +257,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const view = readView(context, found, new URLSearchParams());
     return JSON.stringify(await context.store.countState(project, stateQuery(view)));
   };
-  const stopWatching = watchStore(
+  watch = watchStore(
     hub,
     context.store,
     choice.kind === "sqlite" ? choice.file : undefined,
@@ -268,7 +271,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     record,
     hub,
     async close() {
-      await stopWatching();
+      await watch.stop();
       hub.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
