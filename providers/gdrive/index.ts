@@ -175,12 +175,13 @@ class GdriveProvider implements SiteProvider {
       }
     }
     try {
-      return await resumableUpload(client, local, target, source, chunk, options);
+      const { file, ...result } = await resumableUpload(client, local, target, source, chunk, options);
+      // The file Drive made or gave new content (a resumed session's too: this process never asked for it).
+      if (file.id && file.name && file.mimeType) tree.remember(parentId, file as DriveItem);
+      else tree.doubt(parentId, name);
+      return result;
     } catch (error) {
       throw failed(error);
-    } finally {
-      // upload.ts does not give Drive's item back: the next lookup of this name asks Drive.
-      tree.doubt(parentId, name);
     }
   }
 
