@@ -102,10 +102,19 @@ export class DriveState {
   }
 }
 
+/** md5s already computed as the bytes arrived (a resumable session's), by the content they are of. */
+const knownMd5 = new WeakMap<Buffer, string>();
+
+/** Records that `content`'s md5 is `md5`, so storing it costs no second pass over the bytes. */
+export function hashedContent(content: Buffer, md5: string): Buffer {
+  knownMd5.set(content, md5);
+  return content;
+}
+
 export function setContent(file: DriveFile, content: Buffer): void {
   file.content = content;
   file.size = content.length;
-  file.md5Checksum = createHash("md5").update(content).digest("hex");
+  file.md5Checksum = knownMd5.get(content) ?? createHash("md5").update(content).digest("hex");
   file.modifiedTime = new Date().toISOString();
 }
 

@@ -3,7 +3,7 @@
 // `Location`, then PUTs with `Content-Range`, 308 + `Range: bytes=0-N` until the last byte), for create
 // (POST) and update (PATCH .../files/{id}). The session URI carries its own authority, as on Google: its
 // PUTs need no Authorization header.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 import { badRequest, DriveApiError, invalid } from "./errors.js";
 import {
@@ -16,7 +16,7 @@ import {
   updateFile,
 } from "./files.js";
 import { type RequestContext, readBody } from "./http.js";
-import { setContent } from "./state.js";
+import { hashedContent, setContent } from "./state.js";
 
 /** Drive's chunk granularity: every chunk but the last must be a multiple of 256 KiB. */
 export const CHUNK_GRANULARITY = 256 * 1024;
@@ -29,9 +29,15 @@ export const CHUNK_GRANULARITY = 256 * 1024;
 class Received {
   private pieces: Buffer[] = [];
   length = 0;
+  // The md5 of the bytes as they arrive, as Drive computes it while it receives; a truncation below
+  // what was hashed (a cut chunk resent) leaves it to be computed at the end.
+  private readonly md5 = createHash("md5");
+  private hashed: number | undefined = 0;
+  private digest: string | undefined;
 
   /** Keeps the first `length` bytes. */
   truncate(length: number): void {
+    if (this.hashed !== undefined && length < this.hashed) this.hashed = undefined;
     const kept: Buffer[] = [];
     let at = 0;
     for (const piece of this.pieces) {
@@ -49,11 +55,19 @@ class Received {
     this.truncate(start);
     this.pieces.push(body);
     this.length += body.length;
+    if (this.hashed === start) {
+      this.md5.update(body);
+      this.hashed += body.length;
+    }
   }
 
+  /** All the bytes, once (with their md5 when it was computed as they came). */
   bytes(): Buffer {
     if (this.pieces.length !== 1) this.pieces = [Buffer.concat(this.pieces, this.length)];
-    return this.pieces[0] as Buffer;
+    const bytes = this.pieces[0] as Buffer;
+    if (this.hashed !== this.length) return bytes;
+    this.digest ??= this.md5.digest("hex");
+    return hashedContent(bytes, this.digest);
   }
 }
 
