@@ -57,6 +57,24 @@ function post(running: Running, method: string, body: string): Promise<{ status:
   });
 }
 
+const WINDOWS = process.platform === "win32";
+
+/**
+ * Runs `"$@"` (rclone rcd) and ends it when this process dies: the shell's
+ * standard input is a pipe from this process, which the kernel closes when it
+ * dies, even by SIGKILL; a watcher reading it then stops the daemon. A signal
+ * to the shell (the provider's stop) is passed on. The exit status is rclone's.
+ */
+const PARENT_WATCH = [
+  "exec 3<&0",
+  '"$@" </dev/null 3<&- &',
+  "child=$!",
+  '{ while read -r _; do :; done; kill "$child" 2>/dev/null; } <&3 &',
+  "exec 3<&-",
+  "trap 'kill \"$child\" 2>/dev/null' TERM INT HUP",
+  'wait "$child"',
+].join("\n");
+
 export class RcDaemon {
   private running: Promise<Running> | undefined;
   /** The daemon's process once it listens; its exit is noticed only while it is the current one. */
@@ -120,19 +138,27 @@ export class RcDaemon {
   private async launch(): Promise<Running> {
     const user = "sitesync";
     const pass = randomBytes(24).toString("base64url");
-    const child = execa(
-      this.setup.executable,
-      ["rcd", "--rc-addr", "127.0.0.1:0", "--use-json-log", ...FAIL_FAST_FLAGS, ...this.setup.args],
-      {
-        env: { ...this.setup.env, RCLONE_RC_USER: user, RCLONE_RC_PASS: pass },
-        extendEnv: true,
-        reject: false,
-        stdin: "ignore",
-        stdout: "ignore",
-        buffer: false,
-        forceKillAfterDelay: 2_000,
-      },
-    );
+    const args = [
+      "rcd",
+      "--rc-addr",
+      "127.0.0.1:0",
+      "--use-json-log",
+      ...FAIL_FAST_FLAGS,
+      ...this.setup.args,
+    ];
+    // Off Windows the daemon runs under a watch that ends it when this process dies, however it dies.
+    const [file, argv] = WINDOWS
+      ? [this.setup.executable, args]
+      : ["/bin/sh", ["-c", PARENT_WATCH, "rclone-rcd", this.setup.executable, ...args]];
+    const child = execa(file, argv, {
+      env: { ...this.setup.env, RCLONE_RC_USER: user, RCLONE_RC_PASS: pass },
+      extendEnv: true,
+      reject: false,
+      stdin: WINDOWS ? "ignore" : "pipe",
+      stdout: "ignore",
+      buffer: false,
+      forceKillAfterDelay: 2_000,
+    });
     const url = await new Promise<string>((resolve, reject) => {
       let stderr = "";
       let pending = "";
@@ -159,15 +185,15 @@ export class RcDaemon {
       child.stderr?.on("data", onData);
       void child.then((result) => {
         clearTimeout(timer);
-        const spawnCode = (result.cause as { code?: unknown } | undefined)?.code;
-        const reason =
-          spawnCode === "ENOENT"
-            ? `the rclone executable "${this.setup.executable}" was not found (set rclone_executable_path, or put rclone on PATH)`
-            : this.redact(lastMessage(stderr)) ||
-              `rclone rcd exited with code ${result.exitCode ?? result.signal}`;
-        reject(
-          new RcloneFailure(reason, spawnCode === "ENOENT" ? "permanent" : classify(reason, result.exitCode)),
-        );
+        // Not found: spawn's ENOENT, or the shell's 127 under the parent watch.
+        const missing =
+          (result.cause as { code?: unknown } | undefined)?.code === "ENOENT" ||
+          (!WINDOWS && result.exitCode === 127);
+        const reason = missing
+          ? `the rclone executable "${this.setup.executable}" was not found (set rclone_executable_path, or put rclone on PATH)`
+          : this.redact(lastMessage(stderr)) ||
+            `rclone rcd exited with code ${result.exitCode ?? result.signal}`;
+        reject(new RcloneFailure(reason, missing ? "permanent" : classify(reason, result.exitCode)));
       });
     });
     // Once up, a daemon that exits is forgotten, so the next call starts another.

@@ -148,7 +148,8 @@ describe("inline configuration (config_web)", () => {
         if (copy) environ = readFileSync(`/proc/${copy.pid}/environ`).toString("utf8");
       },
     });
-    const rclone = seen.filter((p) => /\brclone (copyto|rcd)\b/.test(p.cmdline));
+    // rclone's own processes (the daemon's watching shell, /bin/sh -c ..., is checked with the rest).
+    const rclone = seen.filter((p) => /^\S*rclone (copyto|rcd)\b/.test(p.cmdline));
     // This upload's copy, and the daemon of its site (other tests' daemons may run too).
     expect(new Set(rclone.map((p) => p.cmdline.split(" ")[1]))).toEqual(new Set(["copyto", "rcd"]));
     // Values unique to this test, in every process; the host and port (shared with other
