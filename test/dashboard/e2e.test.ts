@@ -15,7 +15,9 @@ import { launchChromium, type PageService, ROOT, servicePage } from "./browser.j
 
 const SLOW_MODULE = path.join(ROOT, "test/fixtures/providers/slow-drive.mjs");
 const env = { SITESYNC_PROVIDER_MODULES: SLOW_MODULE, SITESYNC_RETRY_BASE_MS: "5" };
-const IMAGES = path.join(ROOT, "docs/images");
+// Screenshots are test artifacts (git-ignored); the README's in docs/images are refreshed with
+// `SITESYNC_SCREENSHOTS=docs/images npx vitest run test/dashboard/e2e.test.ts`.
+const IMAGES = path.resolve(ROOT, process.env.SITESYNC_SCREENSHOTS ?? "test-artifacts/dashboard");
 // The test process reads the same settings, so it knows the provider too.
 registerProvider(createSlowDriveFactory("slow_drive", 50), { replace: true });
 
