@@ -104,4 +104,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kind, project, representation_id)
   );
   `,
+  // The status query's counts and sorts read a state's status and priority for every representation;
+  // from this index, not from rows whose files JSON spills into overflow pages (README "Status page").
+  `
+  CREATE INDEX sync_state_status ON sync_state (project, representation_id, site, status, priority);
+  `,
 ];
