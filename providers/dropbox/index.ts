@@ -25,6 +25,7 @@ import {
   type TransferOptions,
   type TransferResult,
 } from "../provider.js";
+import { activeWithin } from "../shared/active-check.js";
 import { type BackoffOptions, DEFAULT_BACKOFF, DropboxClient } from "./client.js";
 import { AccessTokens, parseToken } from "./credentials.js";
 import { streamDownload } from "./download.js";
@@ -91,47 +92,22 @@ class DropboxProvider implements SiteProvider {
     return this.opened;
   }
 
-  async isActive(): Promise<ActiveCheck> {
-    let part = "the token and the team settings";
-    const check = (async (): Promise<ActiveCheck> => {
+  isActive(): Promise<ActiveCheck> {
+    return activeWithin(ACTIVE_TIMEOUT_MS, "the token and the team settings", async (at) => {
       const client = await this.open();
-      part = "the account";
+      at("the account");
       await client.call((dbx) => dbx.usersGetCurrentAccount());
       const roots = [...new Set(Object.values(this.roots))];
       if (roots.length === 0)
         return { active: false, reason: "roots is not set (the site's folder on Dropbox)" };
       for (const root of roots) {
-        part = `the root ${root}`;
+        at(`the root ${root}`);
         const found = await this.stat(root);
         if (!found) return { active: false, reason: `the root ${root} does not exist on Dropbox` };
         if (!found.isDirectory) return { active: false, reason: `the root ${root} is a file` };
       }
       return { active: true };
-    })();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<ActiveCheck>((resolve) => {
-      timer = setTimeout(
-        () =>
-          resolve({
-            active: false,
-            reason: `checking ${part} timed out after ${ACTIVE_TIMEOUT_MS / 1000} s`,
-          }),
-        ACTIVE_TIMEOUT_MS,
-      );
     });
-    try {
-      return await Promise.race([
-        check.catch(
-          (error: unknown): ActiveCheck => ({
-            active: false,
-            reason: `${part}: ${error instanceof Error ? error.message : String(error)}`,
-          }),
-        ),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   rootPaths(): Readonly<Record<string, string>> {

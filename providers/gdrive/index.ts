@@ -26,6 +26,7 @@ import {
   type TransferOptions,
   type TransferResult,
 } from "../provider.js";
+import { activeWithin } from "../shared/active-check.js";
 import { findCredentials, readServiceAccount } from "./auth.js";
 import { DriveClient, type DriveItem, ITEM_FIELDS } from "./client.js";
 import { streamDownload } from "./download.js";
@@ -74,47 +75,22 @@ class GdriveProvider implements SiteProvider {
     return this.opened;
   }
 
-  async isActive(): Promise<ActiveCheck> {
-    let part = "the credentials";
-    const check = (async (): Promise<ActiveCheck> => {
+  isActive(): Promise<ActiveCheck> {
+    return activeWithin(ACTIVE_TIMEOUT_MS, "the credentials", async (at) => {
       const { tree } = await this.open();
       await tree.checkAccess();
       const roots = [...new Set(Object.values(this.roots))];
       if (roots.length === 0)
         return { active: false, reason: "roots is not set (the site's folder on the drive)" };
       for (const root of roots) {
-        part = `the root ${root}`;
+        at(`the root ${root}`);
         // A root made in Drive since its folder was listed is not "missing": a miss is asked again.
         const item = await tree.findSurely(root);
         if (!item) return { active: false, reason: `the root ${root} does not exist on the drive` };
         if (item.mimeType !== FOLDER_MIME) return { active: false, reason: `the root ${root} is a file` };
       }
       return { active: true };
-    })();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<ActiveCheck>((resolve) => {
-      timer = setTimeout(
-        () =>
-          resolve({
-            active: false,
-            reason: `checking ${part} timed out after ${ACTIVE_TIMEOUT_MS / 1000} s`,
-          }),
-        ACTIVE_TIMEOUT_MS,
-      );
     });
-    try {
-      return await Promise.race([
-        check.catch(
-          (error: unknown): ActiveCheck => ({
-            active: false,
-            reason: `${part}: ${error instanceof Error ? error.message : String(error)}`,
-          }),
-        ),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   rootPaths(): Readonly<Record<string, string>> {
