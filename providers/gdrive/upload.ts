@@ -21,10 +21,10 @@ import { type FileHandle, open } from "node:fs/promises";
 import { ProviderError } from "../../lib/errors.js";
 import { WorkerSha256 } from "../../lib/fs/hasher.js";
 import type { TransferOptions, TransferResult } from "../provider.js";
-import { type DriveClient, type DriveItem, ITEM_FIELDS } from "./client.js";
+import { type DriveClient, ITEM_FIELDS } from "./client.js";
 import { faultOf } from "./errors.js";
+import { type Answer, askStatus, cancel, sendChunk, sessionUrl, type Uploaded } from "./session.js";
 
-export const KiB256 = 256 * 1024;
 const MiB = 1024 * 1024;
 /** Connection drops one upload survives before the engine's own retry takes over. */
 const MAX_RESUMES = 5;
@@ -38,9 +38,6 @@ export interface UploadTarget {
   remote: string;
 }
 
-/** What Drive answers to an upload's last byte (ITEM_FIELDS). */
-export type Uploaded = Partial<DriveItem>;
-
 /**
  * An upload's result, with the file Drive made (or gave new content): a
  * resumed session creates a file this process never asked for, and the
@@ -48,12 +45,6 @@ export type Uploaded = Partial<DriveItem>;
  */
 export interface DriveUploadResult extends TransferResult {
   file: Uploaded;
-}
-
-/** `Range: bytes=0-N` of a 308 answer: the bytes Drive holds; none when absent. */
-export function acknowledged(range: string | null): number {
-  const match = /bytes=0-(\d+)/.exec(range ?? "");
-  return match ? Number(match[1]) + 1 : 0;
 }
 
 export async function resumableUpload(
@@ -296,20 +287,6 @@ async function sendFile(
   return { size: source.size, ...(sha256Hex ? { hash: sha256Hex } : {}), file: result };
 }
 
-type Answer = { done: Uploaded } | { acked: number };
-
-/**
- * The session URI Drive answered, on the configured base: Google answers an
- * absolute https://www.googleapis.com/upload/... URI, which behind a studio's
- * proxy (SITESYNC_GDRIVE_API_URL) must go through the proxy like every other
- * request, so a URI on another origin keeps its path and query under the base.
- */
-export function sessionUrl(location: string, base: string): string {
-  const url = new URL(location, base);
-  if (url.origin === new URL(base).origin) return url.href;
-  return new URL(`${url.pathname.replace(/^\/+/, "")}${url.search}`, base).href;
-}
-
 /** Reads and hashes the first `length` bytes of the file. */
 async function hashPrefix(
   file: FileHandle,
@@ -360,77 +337,4 @@ class Pending {
       count -= first.length;
     }
   }
-}
-
-async function answerOf(response: Response): Promise<Answer> {
-  if (response.status === 308) {
-    await response.body?.cancel();
-    return { acked: acknowledged(response.headers.get("range")) };
-  }
-  return { done: (await response.json()) as Uploaded };
-}
-
-/** Sends `bytes` from `offset`; its body is a stream of 256 KiB pieces so progress moves within a chunk. */
-async function sendChunk(
-  client: DriveClient,
-  session: string,
-  bytes: Buffer,
-  offset: number,
-  total: number,
-  signal: AbortSignal | undefined,
-  onSent: (sent: number) => void,
-): Promise<Answer> {
-  const range =
-    bytes.length === 0 ? `bytes */${total}` : `bytes ${offset}-${offset + bytes.length - 1}/${total}`;
-  const response = await client.fetch(
-    session,
-    () => {
-      let sent = 0;
-      const body = new ReadableStream<Uint8Array>({
-        pull(controller) {
-          if (sent >= bytes.length) {
-            controller.close();
-            return;
-          }
-          const piece = bytes.subarray(sent, sent + KiB256);
-          sent += piece.length;
-          controller.enqueue(piece);
-          onSent(sent);
-        },
-      });
-      return {
-        method: "PUT",
-        headers: { "content-range": range, "content-length": String(bytes.length) },
-        body: bytes.length === 0 ? null : body,
-        duplex: "half",
-      } as RequestInit;
-    },
-    signal,
-    [308],
-  );
-  return answerOf(response);
-}
-
-/** How far the session got (Google's "resume an interrupted upload"). */
-async function askStatus(
-  client: DriveClient,
-  session: string,
-  total: number,
-  signal: AbortSignal | undefined,
-): Promise<Answer> {
-  const response = await client.fetch(
-    session,
-    () => ({ method: "PUT", headers: { "content-range": `bytes */${total}`, "content-length": "0" } }),
-    signal,
-    [308],
-  );
-  return answerOf(response);
-}
-
-/** Cancels a session (Google answers 499); best effort, the session expires on its own within a week. */
-async function cancel(client: DriveClient, session: string): Promise<void> {
-  await client
-    .fetch(session, () => ({ method: "DELETE" }), undefined, [499, 404])
-    .then((response) => response.body?.cancel())
-    .catch(() => undefined);
 }

@@ -26,7 +26,7 @@ import { gdriveFactory } from "../../providers/gdrive/index.js";
 import { backoffDelay, Pacer, paced } from "../../providers/gdrive/pacer.js";
 import { CREATE_CHECK_MS, LISTING_TTL_MS, parseDrivePath } from "../../providers/gdrive/paths.js";
 import { childNamed, quote } from "../../providers/gdrive/query.js";
-import { acknowledged } from "../../providers/gdrive/upload.js";
+import { acknowledged } from "../../providers/gdrive/session.js";
 import type { SiteProvider } from "../../providers/provider.js";
 import { getProviderFactory } from "../../providers/registry.js";
 import { tempDir } from "../helpers/tmp.js";

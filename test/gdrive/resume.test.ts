@@ -13,7 +13,7 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { API_URL_VARIABLE } from "../../providers/gdrive/client.js";
 import { gdriveFactory } from "../../providers/gdrive/index.js";
-import { sessionUrl } from "../../providers/gdrive/upload.js";
+import { sessionUrl } from "../../providers/gdrive/session.js";
 import type { SiteProvider } from "../../providers/provider.js";
 import { tempDir } from "../helpers/tmp.js";
 import { type DriveEmulator, startDriveEmulator } from "./emulator.js";
