@@ -11,6 +11,7 @@
  * requests that carry them put them in headers and bodies, never in a URL.
  */
 import { ProviderError } from "../../lib/errors.js";
+import { NETWORK_WORDS } from "../shared/network-words.js";
 
 export interface DropboxFault {
   status?: number;
@@ -111,25 +112,11 @@ export function isTransient(fault: DropboxFault): boolean {
   return fault.code !== undefined || (fault.status ?? 0) >= 500;
 }
 
-const NETWORK: Record<string, string> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection lost (reset)",
-  EPIPE: "connection lost",
-  ETIMEDOUT: "timed out",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "host name lookup failed",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  UND_ERR_SOCKET: "connection lost",
-  UND_ERR_CONNECT_TIMEOUT: "timed out connecting",
-  UND_ERR_HEADERS_TIMEOUT: "timed out waiting for an answer",
-  UND_ERR_BODY_TIMEOUT: "timed out waiting for data",
-};
-
 /** Why a request failed, in plain words, and whether waiting can help. */
 export function reasonOf(fault: DropboxFault): { text: string; permanent: boolean } {
   const said = fault.summary ? ` (Dropbox: ${fault.summary})` : fault.text ? ` (Dropbox: ${fault.text})` : "";
-  if (fault.code) return { text: NETWORK[fault.code] ?? `network error ${fault.code}`, permanent: false };
+  if (fault.code)
+    return { text: NETWORK_WORDS[fault.code] ?? `network error ${fault.code}`, permanent: false };
   if (isRateLimit(fault)) return { text: `Dropbox's rate limit was reached${said}`, permanent: false };
   const status = fault.status ?? 0;
   if (status === 401) {

@@ -9,6 +9,7 @@
  * after ours, and never a library's method names.
  */
 import { ProviderError } from "../../lib/errors.js";
+import { NETWORK_WORDS } from "../shared/network-words.js";
 
 /** What a failed request said, whichever client made it. */
 export interface DriveFault {
@@ -96,21 +97,6 @@ export function isRateLimit(fault: DriveFault): boolean {
   return fault.status === 429 || (fault.status === 403 && RATE_LIMITS.has(fault.reason ?? ""));
 }
 
-const NETWORK: Record<string, string> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection lost (reset)",
-  EPIPE: "connection lost",
-  ETIMEDOUT: "timed out",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "host name lookup failed",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  UND_ERR_SOCKET: "connection lost",
-  UND_ERR_CONNECT_TIMEOUT: "timed out connecting",
-  UND_ERR_HEADERS_TIMEOUT: "timed out waiting for an answer",
-  UND_ERR_BODY_TIMEOUT: "timed out waiting for data",
-};
-
 interface Reason {
   text: string;
   permanent: boolean;
@@ -119,7 +105,8 @@ interface Reason {
 /** Why a Drive request failed, in plain words, and whether waiting can help. */
 export function reasonOf(fault: DriveFault, account?: string): Reason {
   const google = fault.message ? ` (Google: ${fault.message})` : "";
-  if (fault.code) return { text: NETWORK[fault.code] ?? `network error ${fault.code}`, permanent: false };
+  if (fault.code)
+    return { text: NETWORK_WORDS[fault.code] ?? `network error ${fault.code}`, permanent: false };
   if (isRateLimit(fault)) return { text: `Google's rate limit was reached${google}`, permanent: false };
   const status = fault.status ?? 0;
   const permission =
