@@ -4,7 +4,6 @@
  * RcloneFailure with rclone's reason, redacted; execa's own error is not kept
  * (its message and output could hold a configured value).
  */
-import { execa } from "execa";
 import { classify, exitCodeText, lastMessage, RcloneFailure, redactor } from "./errors.js";
 
 export interface ExecOptions {
@@ -28,6 +27,9 @@ export async function execRclone(
 ): Promise<string> {
   options.signal?.throwIfAborted();
   const redact = redactor(options.secrets ?? []);
+  // Loaded on first use: every command registers this provider, few run rclone (execa is ~130 modules).
+  const { execa } = await import("execa");
+  options.signal?.throwIfAborted();
   const child = execa(executable, args, {
     env: { ...options.env },
     extendEnv: true,

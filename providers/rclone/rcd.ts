@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import http from "node:http";
-import { execa, type ResultPromise } from "execa";
+import type { ResultPromise } from "execa";
 import { classify, FAIL_FAST_FLAGS, lastMessage, RcloneFailure, redactor } from "./errors.js";
 import type { RcloneSetup } from "./settings.js";
 
@@ -150,6 +150,7 @@ export class RcDaemon {
     const [file, argv] = WINDOWS
       ? [this.setup.executable, args]
       : ["/bin/sh", ["-c", PARENT_WATCH, "rclone-rcd", this.setup.executable, ...args]];
+    const { execa } = await import("execa");
     const child = execa(file, argv, {
       env: { ...this.setup.env, RCLONE_RC_USER: user, RCLONE_RC_PASS: pass },
       extendEnv: true,

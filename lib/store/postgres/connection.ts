@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
-import pg from "pg";
+import type pg from "pg";
 import { parse, toClientConfig } from "pg-connection-string";
 import pgpass from "pgpass";
 import { InputError, SettingsError, StoreConnectError } from "../../errors.js";
@@ -92,15 +92,11 @@ function sslOf(options: PostgresOptions): false | ConnectionOptions | undefined 
   };
 }
 
-/** int8 (COUNT, BIGINT sizes and leases) as numbers: every value sitesync keeps fits in 2^53. */
-const types = {
-  getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === pg.types.builtins.INT8
-      ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
-};
-
-/** The pool's configuration; the password is looked up when a connection asks for it. */
+/**
+ * The pool's configuration; the password is looked up when a connection asks for it.
+ * Type parsers are the pool's (index.ts): this module is loaded for every
+ * command to read a store URL, and must not load the driver.
+ */
 export function poolConfig(options: PostgresOptions, target: Target): pg.PoolConfig {
   const env = options.env ?? process.env;
   let fromUrl: pg.ClientConfig;
@@ -127,7 +123,6 @@ export function poolConfig(options: PostgresOptions, target: Target): pg.PoolCon
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: "sitesync",
-    types,
   };
 }
 

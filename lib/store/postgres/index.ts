@@ -21,6 +21,14 @@ import * as work from "./work.js";
 export type { PostgresOptions, SslMode } from "./connection.js";
 export { redactUrl } from "./connection.js";
 
+/** int8 (COUNT, BIGINT sizes and leases) as numbers: every value sitesync keeps fits in 2^53. */
+const INT8_AS_NUMBER = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === pg.types.builtins.INT8
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
+};
+
 export interface OpenedPool {
   pool: pg.Pool;
   target: Target;
@@ -39,7 +47,7 @@ export async function connectPool<T>(
   use: (client: pg.ClientBase, opened: OpenedPool) => Promise<T>,
 ): Promise<OpenedPool & { result: T }> {
   const target = targetOf(options.url, options.source, options.env);
-  const config = poolConfig(options, target);
+  const config: pg.PoolConfig = { ...poolConfig(options, target), types: INT8_AS_NUMBER };
   let socket: net.Socket | undefined;
   const first = new pg.Client({
     ...config,
