@@ -95,6 +95,50 @@ export interface ProviderCapabilities {
   onThisMachine?: boolean;
   /** Its uploads can resume after a crash through `onResumeToken`/`resumeFrom` (Drive and Dropbox upload sessions). */
   resumableUploads?: boolean;
+  /**
+   * With `uploadBatch`: files smaller than this go in batches; larger ones
+   * one by one, through `upload`.
+   */
+  batchFilesBelow?: number;
+}
+
+/** One file of a batch upload: from this machine to its final path on the site. */
+export interface BatchFile {
+  localPath: string;
+  sitePath: string;
+}
+
+export interface BatchOptions {
+  /** As in TransferOptions: also report this content hash of each file's bytes. */
+  hash?: string;
+  signal?: AbortSignal;
+  /**
+   * A staging place a dead writer left (found next to this batch's) is
+   * removed once it is older than this: the engine's claim lease
+   * (docs/architecture.md "Batch uploads").
+   */
+  staleAfterMs: number;
+}
+
+/** A batch file as staged: its size and the hash asked for, or why it is not staged. */
+export type StagedFile = { size: number; hash?: string } | { error: Error };
+
+/**
+ * Files copied to a private staging place on the site, none at its final
+ * path yet (docs/architecture.md "Batch uploads"): the caller verifies each,
+ * then places the good ones. One of `place` or `discard` must be called.
+ */
+export interface StagedBatch {
+  /** One entry per BatchFile, in order. */
+  files: StagedFile[];
+  /**
+   * Moves the staged files at these indexes to their final paths, replacing
+   * what is there, and removes the staging place with everything else in it.
+   * Resolves with one entry per index: null when the file is in place.
+   */
+  place(indexes: readonly number[]): Promise<(Error | null)[]>;
+  /** Removes the staging place and everything in it. */
+  discard(): Promise<void>;
 }
 
 export type ActiveCheck = { active: true } | { active: false; reason: string };
@@ -124,6 +168,12 @@ export interface SiteProvider {
   rename(from: string, to: string, options?: { overwrite?: boolean }): Promise<void>;
   /** Remove a file; removing a missing file is not an error. */
   remove(path: string): Promise<void>;
+  /**
+   * Copies many small files in one go where a call per file costs more than
+   * the bytes (rclone). Optional: without it every file goes through `upload`.
+   * Throws only when nothing could be staged.
+   */
+  uploadBatch?(files: readonly BatchFile[], options: BatchOptions): Promise<StagedBatch>;
   /** Content hash of a file in one of `capabilities.hashes`, or null when unavailable. */
   hash?(path: string, algorithm: string): Promise<string | null>;
   /** Release connections. */

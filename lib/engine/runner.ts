@@ -9,6 +9,7 @@ import { messageOf, ProviderError } from "../errors.js";
 import { flushFolders } from "../fs/durable.js";
 import type { ResumePoint } from "../store/types.js";
 import { backoffMs, delay } from "./backoff.js";
+import { runBatch, unitsOf } from "./batch.js";
 import type { StateRecorder } from "./recorder.js";
 import { placeDownloads, sweepStaleTemps, type TransferContext, transferOnce } from "./transfer.js";
 import type { EngineListener, FileJob, FileOutcome } from "./types.js";
@@ -41,33 +42,51 @@ export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<Fil
     byRepresentation.set(job.representationId, entry);
   }
   const outcomes: Array<FileOutcome | undefined> = new Array(jobs.length);
+  const done = async (index: number, attempt: Attempt): Promise<void> => {
+    const job = jobs[index] as FileJob;
+    const entry = byRepresentation.get(job.representationId);
+    if (!entry) return;
+    entry.done.push({ ...attempt, index });
+    entry.left -= 1;
+    if (entry.left > 0) return;
+    byRepresentation.delete(job.representationId);
+    const settled = await finish(entry.done, options.recorder);
+    for (const [i, attempt] of entry.done.entries()) {
+      const outcome = settled[i] as FileOutcome;
+      outcomes[attempt.index] = outcome;
+      options.emit({ type: "file-done", outcome });
+    }
+  };
+  // Units of work: a job alone, or a batch of a representation's small uploads (batch.ts).
+  const units = unitsOf(jobs, options.remoteProvider);
   let next = 0;
-  // A fixed set of slots takes the jobs in order, one at a time: what is live follows the
+  // A fixed set of slots takes the units in order, one at a time: what is live follows the
   // concurrency, not the number of jobs (a promise per job made up front held about 1 KB each).
   // A slot stays taken while its representation is settled: that wait is the backpressure
   // that keeps each flush small.
   const slot = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const index = next++;
-      const job = jobs[index] as FileJob;
-      const attempt = await runJob(job, options, madeDirs);
-      const entry = byRepresentation.get(job.representationId);
-      if (!entry) continue;
-      entry.done.push({ ...attempt, index });
-      entry.left -= 1;
-      if (entry.left > 0) continue;
-      byRepresentation.delete(job.representationId);
-      const settled = await finish(entry.done, options.recorder);
-      for (const [i, attempt] of entry.done.entries()) {
-        const outcome = settled[i] as FileOutcome;
-        outcomes[attempt.index] = outcome;
-        options.emit({ type: "file-done", outcome });
+    while (next < units.length) {
+      const unit = units[next++] as number[];
+      if (unit.length === 1) {
+        const index = unit[0] as number;
+        await done(index, await runJob(jobs[index] as FileJob, options, madeDirs));
+        continue;
+      }
+      const batch = unit.map((i) => jobs[i] as FileJob);
+      const { placed } = await runBatch(batch, options);
+      const inPlace = new Set(placed);
+      for (const [k, job] of batch.entries()) {
+        const index = unit[k] as number;
+        const attempt: Attempt = inPlace.has(job)
+          ? { outcome: { status: "ok", job, bytes: job.file.size } }
+          : await runJob(job, options, madeDirs);
+        await done(index, attempt);
       }
     }
   };
   // No slot rejects (runJob and finish catch what they can record), so Promise.all returns
   // only when every transfer has stopped: none is left running behind the caller.
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, jobs.length) }, slot));
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, units.length) }, slot));
   return jobs.map((job, index) => outcomes[index] ?? { status: "aborted", job });
 }
 

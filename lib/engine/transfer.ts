@@ -174,7 +174,8 @@ export async function placeDownloads(
   return messages;
 }
 
-function verify(job: FileJob, size: number, hash: string | undefined): void {
+/** Throws unless the copy has the published size and, when both are known, its content hash. */
+export function verify(job: FileJob, size: number, hash: string | undefined): void {
   if (size !== job.file.size) {
     // The source is not the file that was published (changed or truncated since): retrying cannot help.
     throw new ProviderError(

@@ -170,6 +170,17 @@ export async function sweepTemps(dir: string, options: SweepOptions): Promise<st
   return removed.sort();
 }
 
+/**
+ * Whether a name of this package's pattern, last written at `mtimeMs`, is a
+ * dead writer's by age alone (see `ageMs`): for a staging folder of a batch
+ * upload (docs/architecture.md "Batch uploads"), which has no single final name
+ * to be claimed. False for any other name.
+ */
+export function staleTemp(name: string, mtimeMs: number, olderThanMs: number): boolean {
+  const parsed = parseTempName(name);
+  return parsed !== null && ageMs(parsed, mtimeMs, Date.now()) > olderThanMs;
+}
+
 /** The folder operations sweepSiteTemps needs (a site's provider has them: lib/fs knows no provider). */
 export interface SiteFolders {
   /** Names of the entries of a folder. */

@@ -17,14 +17,18 @@ import { tempNameFor } from "../../lib/fs/temp-names.js";
 import {
   type ActiveCheck,
   BATCH_LIMITS,
+  type BatchFile,
+  type BatchOptions,
   type FileStat,
   type ProviderCapabilities,
   type ProviderContext,
   type ProviderFactory,
   type SiteProvider,
+  type StagedBatch,
   type TransferOptions,
   type TransferResult,
 } from "../provider.js";
+import { RcloneBatches } from "./batch.js";
 import { asProviderError, FAIL_FAST_FLAGS, RcloneFailure } from "./errors.js";
 import { execRclone } from "./exec.js";
 import { localRc, type RcPath, SitePaths } from "./paths.js";
@@ -40,6 +44,7 @@ import {
 } from "./settings.js";
 
 const MiB = 1024 * 1024;
+const WINDOWS = process.platform === "win32";
 /**
  * From this size a file moves in its own `rclone copyto` process, which
  * reports progress while it runs and stops at once when killed; below it, the
@@ -78,6 +83,7 @@ class RcloneProvider implements SiteProvider {
   private probed = false;
   /** Folders made (or found) on the site: a batch's files share folders, and rclone makes parents on copy anyway. */
   private readonly madeDirs = new Set<string>();
+  private readonly batches: RcloneBatches;
 
   constructor(context: ProviderContext<RcloneConfig>) {
     this.siteName = context.siteName;
@@ -89,6 +95,12 @@ class RcloneProvider implements SiteProvider {
         ? (this.config.config_file?.remote_name?.trim() ?? "")
         : INLINE_REMOTE;
     this.paths = new SitePaths(remote, this.root);
+    this.batches = new RcloneBatches(
+      (method, params) => this.rc(method, params),
+      this.paths,
+      this.siteName,
+      () => this.hashes.includes("sha256"),
+    );
   }
 
   /**
@@ -99,7 +111,13 @@ class RcloneProvider implements SiteProvider {
    * compares a hash both ends have after each copy).
    */
   get capabilities(): ProviderCapabilities {
-    return { hashes: this.hashes };
+    // Batches link their files into a folder (batch.ts): symbolic links need a privilege on Windows.
+    return { hashes: this.hashes, ...(WINDOWS ? {} : { batchFilesBelow: OWN_PROCESS_FROM }) };
+  }
+
+  /** A representation's small files in one copy and one move (batch.ts). */
+  uploadBatch(files: readonly BatchFile[], options: BatchOptions): Promise<StagedBatch> {
+    return this.batches.stage(files, options);
   }
 
   rootPaths(): Readonly<Record<string, string>> {
