@@ -11,6 +11,7 @@
  */
 import type pg from "pg";
 import { StoreError } from "../../errors.js";
+import { STATUS_TABLES } from "./status-tables.js";
 
 /** The advisory lock key migrations run under (any fixed bigint; "sitesync" in ASCII). */
 export const MIGRATION_LOCK = 0x73697465_73796e63n;
@@ -117,6 +118,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kind, project, representation_id)
   );
   `,
+  // Counts per status and the folder order kept by triggers: the status page's first page reads a few
+  // rows, not every representation (status-tables.ts; docs/adding-a-store.md "The status query's kept tables").
+  STATUS_TABLES,
 ];
 
 export interface MigrationReport {

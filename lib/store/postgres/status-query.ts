@@ -1,8 +1,17 @@
+/**
+ * The status query of the PostgreSQL store. Without a filter on the catalog,
+ * the counts come from the kept count deltas and a folder-sorted page's ids
+ * from the folder index (status-tables.ts; docs/adding-a-store.md "The status
+ * query's kept tables"): the first page reads a few rows whatever the
+ * catalog's size. Otherwise one statement joins and filters what it asks.
+ */
 import { type StateQueryRow, statusPage, toStateRow } from "../state-rows.js";
 import type { SyncStatus } from "../status.js";
+import { countsFromKept, servedByKeptTables } from "../status-counts.js";
 import type { FileState, StateCount, StatePage, StateQuery, StateSortKey } from "../types.js";
 import type { Db } from "./db.js";
 import { filesOf } from "./representations.js";
+import { COMPACT_COUNTS } from "./status-tables.js";
 
 /** ORDER BY fragments from a fixed list: the user picks a key, never SQL text. */
 const SORT_COLUMNS: Record<StateSortKey, string> = {
@@ -54,8 +63,13 @@ function stateFilter(project: string, query: StateQuery) {
 
 export async function queryState(db: Db, project: string, query: StateQuery): Promise<StatePage> {
   const { order, direction, limit, offset } = statusPage(query, SORT_COLUMNS);
-  const { where, params } = stateFilter(project, query);
-  const [count] = await db.query<{ n: number }>(`SELECT COUNT(*) AS n ${where}`, params);
+  const kept = servedByKeptTables(query);
+  const ids =
+    kept && (query.sortBy ?? "folder") === "folder"
+      ? await folderSortedIds(db, project, query, { direction, limit, offset })
+      : undefined;
+  // With the page's ids known, the statement below reads those rows only (still in the page's order).
+  const { where, params } = stateFilter(project, ids ? { ...query, representationIds: ids } : query);
   const rows = await db.query<QueryRow>(
     `SELECT r.id, r.version_id, r.name, v.version, p.name AS product, f.path AS folder,
             l.status AS l_status, l.priority AS l_priority, l.files AS l_files,
@@ -63,21 +77,63 @@ export async function queryState(db: Db, project: string, query: StateQuery): Pr
      ${where}
      ORDER BY ${order} ${direction}, r.id
      LIMIT $11 OFFSET $12`,
-    [...params, limit, offset],
+    [...params, limit, ids ? 0 : offset],
   );
+  const total = kept
+    ? (await keptCounts(db, project, query)).reduce((sum, c) => sum + c.count, 0)
+    : ((await db.query<{ n: number }>(`SELECT COUNT(*) AS n ${where}`, params))[0]?.n ?? 0);
   const files = await filesOf(
     db.query,
     rows.map((r) => r.id),
   );
   return {
-    total: count?.n ?? 0,
+    total,
     representations: rows.map((row) =>
       toStateRow(row, row.l_files ?? [], row.r_files ?? [], files.get(row.id) ?? []),
     ),
   };
 }
 
+/**
+ * The page's ids in folder order from `representation_folders_sorted`: an
+ * ascending page reads offset + limit entries of the index (with a status
+ * filter, until that many match).
+ */
+async function folderSortedIds(
+  db: Db,
+  project: string,
+  query: StateQuery,
+  window: { direction: "ASC" | "DESC"; limit: number; offset: number },
+): Promise<string[]> {
+  const filtered = query.localStatusFilter !== undefined || query.remoteStatusFilter !== undefined;
+  const rows = await db.query<{ id: string }>(
+    `SELECT rf.representation_id AS id FROM representation_folders rf
+     ${
+       filtered
+         ? `LEFT JOIN sync_state l ON l.project = rf.project AND l.representation_id = rf.representation_id AND l.site = $2
+     LEFT JOIN sync_state rm ON rm.project = rf.project AND rm.representation_id = rf.representation_id AND rm.site = $3`
+         : ""
+     }
+     WHERE rf.project = $1
+       ${filtered ? "AND ($4::int[] IS NULL OR COALESCE(l.status, -1) = ANY($4::int[])) AND ($5::int[] IS NULL OR COALESCE(rm.status, -1) = ANY($5::int[]))" : ""}
+     ORDER BY rf.folder_path ${window.direction}, rf.representation_id LIMIT $${filtered ? 6 : 2} OFFSET $${filtered ? 7 : 3}`,
+    filtered
+      ? [
+          project,
+          query.localSite,
+          query.remoteSite,
+          query.localStatusFilter ?? null,
+          query.remoteStatusFilter ?? null,
+          window.limit,
+          window.offset,
+        ]
+      : [project, window.limit, window.offset],
+  );
+  return rows.map((r) => r.id);
+}
+
 export async function countState(db: Db, project: string, query: StateQuery): Promise<StateCount[]> {
+  if (servedByKeptTables(query)) return keptCounts(db, project, query);
   const { where, params } = stateFilter(project, query);
   const rows = await db.query<{ l: number; r: number; n: number }>(
     `SELECT COALESCE(l.status, -1) AS l, COALESCE(rm.status, -1) AS r, COUNT(*) AS n ${where}
@@ -89,4 +145,44 @@ export async function countState(db: Db, project: string, query: StateQuery): Pr
     remoteStatus: row.r as SyncStatus,
     count: row.n,
   }));
+}
+
+/**
+ * Deltas read beyond one per key before a read folds the project's deltas:
+ * a fold is a write, so reads do it only when it pays.
+ */
+const FOLD_AFTER_ROWS = 1000;
+
+/** The counts from the kept deltas (status-tables.ts), summed in one statement (one snapshot). */
+async function keptCounts(db: Db, project: string, query: StateQuery): Promise<StateCount[]> {
+  const rows = await db.query<{
+    site: string;
+    other: string;
+    status: number;
+    other_status: number;
+    n: number;
+    rows: number;
+  }>(
+    `SELECT site, other, status, other_status, SUM(n)::bigint AS n, COUNT(*)::int AS rows
+     FROM status_count_deltas
+     WHERE project = $1 AND ((site = '' AND other = '') OR (site = ANY($2::text[]) AND other = '')
+       OR (site = $3 AND other = $4))
+     GROUP BY site, other, status, other_status`,
+    [project, [query.localSite, query.remoteSite], query.localSite, query.remoteSite],
+  );
+  if (rows.reduce((sum, r) => sum + r.rows - 1, 0) > FOLD_AFTER_ROWS)
+    await db.query(COMPACT_COUNTS, [project]);
+  const of = (site: string) =>
+    rows.filter((r) => r.site === site && r.other === "").map((r) => ({ status: r.status, n: r.n }));
+  return countsFromKept(
+    {
+      representations: rows.find((r) => r.site === "" && r.other === "")?.n ?? 0,
+      local: of(query.localSite),
+      remote: of(query.remoteSite),
+      both: rows
+        .filter((r) => r.site === query.localSite && r.other === query.remoteSite)
+        .map((r) => ({ status: r.status, otherStatus: r.other_status, n: r.n })),
+    },
+    query,
+  );
 }

@@ -2,6 +2,8 @@
  * Schema of the embedded store, versioned with SQLite's `user_version`: each
  * migration runs once, in order, in one transaction with the version bump.
  */
+import { STATUS_TABLES } from "./status-tables.js";
+
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE projects (
@@ -109,4 +111,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX sync_state_status ON sync_state (project, representation_id, site, status, priority);
   `,
+  // Counts per status and the folder order kept by triggers: the status page's first page reads a few
+  // rows, not every representation (status-tables.ts; README "Status page").
+  STATUS_TABLES,
 ];

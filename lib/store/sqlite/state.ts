@@ -1,8 +1,7 @@
-/** Sync state of the embedded store: per (representation, site) records and the status query. */
+/** Sync state of the embedded store: per (representation, site) records; the status query is in status-query.ts. */
 import type { Database } from "better-sqlite3";
 import { InputError } from "../../errors.js";
 import { mergeFileStates } from "../merge.js";
-import { statusPage, toStateRow } from "../state-rows.js";
 import type { SyncStatus } from "../status.js";
 import type {
   FileState,
@@ -12,11 +11,6 @@ import type {
   SiteState,
   SiteStateChange,
   StateConflict,
-  StateCount,
-  StatePage,
-  StateQuery,
-  StateRow,
-  StateSortKey,
 } from "../types.js";
 import { filesOf } from "./representations.js";
 import { jsonList, type NamedParams, nowSeconds, writeSiteState } from "./rows.js";
@@ -214,136 +208,4 @@ export function listSiteStates(
     .map(toSiteState);
 }
 
-/** ORDER BY fragments from a fixed list: the user picks a key, never SQL text. */
-const SORT_COLUMNS: Record<StateSortKey, string> = {
-  folder: "f.path",
-  product: "p.name",
-  version: "v.version",
-  representation: "r.name",
-  localStatus: "COALESCE(l.status, -1)",
-  remoteStatus: "COALESCE(rm.status, -1)",
-  priority: "MAX(COALESCE(l.priority, 0), COALESCE(rm.priority, 0))",
-};
-
-interface QueryRow {
-  id: string;
-  version_id: string;
-  name: string;
-  version: number;
-  product: string;
-  folder: string;
-  l_status: number | null;
-  l_priority: number | null;
-  l_files: string | null;
-  r_status: number | null;
-  r_priority: number | null;
-  r_files: string | null;
-}
-
-/** Sort keys whose column comes from the catalog joins (the others from the sites' states). */
-const CATALOG_SORT_KEYS: ReadonlySet<StateSortKey> = new Set(["folder", "product", "version"]);
-
-/**
- * The FROM and WHERE of the status query, shared by the page and the counts
- * so they never disagree. A statement joins only what its filters and sort
- * need (`need`): the catalog's versions, products and folders, the two sites'
- * states. Each join is one row per representation (foreign keys and the
- * states' primary key), so leaving one out never changes which
- * representations match; on a catalog of 100,000 it is most of the cost.
- */
-function stateFilter(project: string, query: StateQuery, need: { catalog?: boolean; states?: boolean }) {
-  const params: NamedParams = { project };
-  const conditions = ["r.project = @project"];
-  const filter = (name: string, value: unknown, condition: string) => {
-    if (value === null || value === undefined) return;
-    params[name] = value as NamedParams[string];
-    conditions.push(condition);
-  };
-  filter("ids", jsonList(query.representationIds), "r.id IN (SELECT value FROM json_each(@ids))");
-  filter("folder", query.folderFilter, "instr(lower(f.path), lower(@folder)) > 0");
-  filter("product", query.productFilter, "instr(lower(p.name), lower(@product)) > 0");
-  filter("version", query.versionFilter, "v.version = @version");
-  filter("names", jsonList(query.representationNames), "r.name IN (SELECT value FROM json_each(@names))");
-  filter(
-    "localStatus",
-    jsonList(query.localStatusFilter),
-    "COALESCE(l.status, -1) IN (SELECT value FROM json_each(@localStatus))",
-  );
-  filter(
-    "remoteStatus",
-    jsonList(query.remoteStatusFilter),
-    "COALESCE(rm.status, -1) IN (SELECT value FROM json_each(@remoteStatus))",
-  );
-  const catalog = need.catalog || "folder" in params || "product" in params || "version" in params;
-  const states = need.states || "localStatus" in params || "remoteStatus" in params;
-  if (states) {
-    params.localSite = query.localSite;
-    params.remoteSite = query.remoteSite;
-  }
-  const where = `
-    FROM representations r
-    ${catalog ? "JOIN versions v ON v.id = r.version_id JOIN products p ON p.id = v.product_id JOIN folders f ON f.id = p.folder_id" : ""}
-    ${
-      states
-        ? `LEFT JOIN sync_state l ON l.project = r.project AND l.representation_id = r.id AND l.site = @localSite
-    LEFT JOIN sync_state rm ON rm.project = r.project AND rm.representation_id = r.id AND rm.site = @remoteSite`
-        : ""
-    }
-    WHERE ${conditions.join(" AND ")}`;
-  return { where, params };
-}
-
-/**
- * One page of the status query: the page's ids first, sorted with only the
- * joins the sort and filters need, then the rows of those ids with their
- * states (the sort never carries the states' file lists).
- */
-export function queryState(db: Database, project: string, query: StateQuery): StatePage {
-  const { order, direction, limit, offset } = statusPage(query, SORT_COLUMNS);
-  const sortKey = query.sortBy ?? "folder";
-  const counted = stateFilter(project, query, {});
-  const total =
-    db.prepare<NamedParams, { n: number }>(`SELECT COUNT(*) AS n ${counted.where}`).get(counted.params)?.n ??
-    0;
-  const sorted = stateFilter(project, query, {
-    catalog: CATALOG_SORT_KEYS.has(sortKey),
-    states: !CATALOG_SORT_KEYS.has(sortKey) && sortKey !== "representation",
-  });
-  const ids = db
-    .prepare<NamedParams, { id: string }>(
-      `SELECT r.id ${sorted.where} ORDER BY ${order} ${direction}, r.id LIMIT @limit OFFSET @offset`,
-    )
-    .all({ ...sorted.params, limit, offset })
-    .map((row) => row.id);
-  const page = stateFilter(project, { ...query, representationIds: ids }, { catalog: true, states: true });
-  const byId = new Map(
-    db
-      .prepare<NamedParams, QueryRow>(
-        `SELECT r.id, r.version_id, r.name, v.version, p.name AS product, f.path AS folder,
-                l.status AS l_status, l.priority AS l_priority, l.files AS l_files,
-                rm.status AS r_status, rm.priority AS r_priority, rm.files AS r_files
-         ${page.where}`,
-      )
-      .all(page.params)
-      .map((row) => [row.id, row]),
-  );
-  const rows = ids.flatMap((id) => byId.get(id) ?? []);
-  const files = filesOf(db, ids);
-  return { total, representations: rows.map((row) => toSqliteStateRow(row, files.get(row.id) ?? [])) };
-}
-
-export function countState(db: Database, project: string, query: StateQuery): StateCount[] {
-  const { where, params } = stateFilter(project, query, { states: true });
-  return db
-    .prepare<NamedParams, { l: number; r: number; n: number }>(
-      `SELECT COALESCE(l.status, -1) AS l, COALESCE(rm.status, -1) AS r, COUNT(*) AS n ${where}
-       GROUP BY 1, 2 ORDER BY 1, 2`,
-    )
-    .all(params)
-    .map((row) => ({ localStatus: row.l as SyncStatus, remoteStatus: row.r as SyncStatus, count: row.n }));
-}
-
-function toSqliteStateRow(row: QueryRow, files: RepresentationFile[]): StateRow {
-  const parse = (text: string | null) => (text ? (JSON.parse(text) as FileState[]) : []);
-  return toStateRow(row, parse(row.l_files), parse(row.r_files), files);
-}
+export { countState, queryState } from "./status-query.js";
