@@ -9,99 +9,44 @@
  *
  * The catalog (N representations x 10 files; studio OK everywhere; the local
  * site OK on most, QUEUED on 1 in 50, FAILED with a message on 1 in 200) is
- * inserted straight into the SQLite schema in 10k-row transactions, as
- * bench/planning.ts does: registerPublish would take minutes.
+ * inserted straight into the store's schema (bench/lib/status-catalog.ts).
+ * `--store postgres` runs the same on a throwaway PostgreSQL cluster with its
+ * default durability (bench/lib/postgres.ts), the page's store then chosen by
+ * SITESYNC_STORE_URL as a studio's would be.
  *
- *   node dist-bench/bench/dashboard.js [--sizes 100000] [--calls 50] [--loads 10] [--keep] [--smoke]
+ *   node dist-bench/bench/dashboard.js [--sizes 100000] [--calls 50] [--loads 10] [--store sqlite|postgres]
+ *                                      [--keep] [--smoke]
  */
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { chromium } from "playwright-core";
-import { openContext, STORE_FILE } from "../lib/context.js";
+import { loadDefaultAnatomy } from "../lib/anatomy/defaults.js";
+import { type Context, openContext, STORE_FILE } from "../lib/context.js";
 import { startDashboard } from "../lib/dashboard/server.js";
 import { serviceToken } from "../lib/service/wake.js";
-import { newId } from "../lib/store/ids.js";
-import { SyncStatus } from "../lib/store/status.js";
+import type { Store } from "../lib/store/types.js";
 import { benchArgs } from "./lib/args.js";
+import { type PostgresServer, startBenchPostgres } from "./lib/postgres.js";
 import { flushDisk, machineInfo } from "./lib/proc.js";
 import { median, percentile, secondsSince, table } from "./lib/runs.js";
+import { type CatalogPlace, seedPostgres, seedSqlite } from "./lib/status-catalog.js";
 import { withTempDir } from "./lib/tmp.js";
 import { openStudio, PROJECT, SITE_ID } from "./studio.js";
 
-const FILES = 10;
-const VERSIONS_PER_PRODUCT = 100;
 const CHROMIUM = process.env.SITESYNC_CHROMIUM ?? "/usr/bin/chromium";
 
 const args = benchArgs({
   sizes: "100000",
   smoke: { sizes: [1000] },
-  options: { calls: { type: "string" }, loads: { type: "string" } },
+  options: { calls: { type: "string" }, loads: { type: "string" }, store: { type: "string" } },
 });
+const storeKind = args.text("store", "sqlite");
+if (storeKind !== "sqlite" && storeKind !== "postgres") {
+  console.error(`--store: "${storeKind}" is not a store this benchmark runs on (sqlite or postgres)`);
+  process.exit(2);
+}
 const calls = args.smoke ? 5 : args.num("calls", 50);
 const loads = args.smoke ? 2 : args.num("loads", 10);
-
-function bulkInsert(file: string, count: number, folderId: string, taskId: string): void {
-  const db = new Database(file);
-  db.pragma("synchronous = OFF");
-  const product = db.prepare(
-    "INSERT INTO products (id, project, folder_id, name, product_type, product_base_type) VALUES (?, ?, ?, ?, 'render', 'render')",
-  );
-  const version = db.prepare(
-    "INSERT INTO versions (id, project, product_id, version, task_id, author, created_at) VALUES (?, ?, ?, ?, ?, 'bench', ?)",
-  );
-  const representation = db.prepare(
-    "INSERT INTO representations (id, project, version_id, name, context) VALUES (?, ?, ?, 'exr', ?)",
-  );
-  const fileRow = db.prepare(
-    "INSERT INTO files (id, representation_id, position, name, path, size, hash, hash_type, sha256) VALUES (?, ?, ?, ?, ?, 16384, ?, 'op3', ?)",
-  );
-  const state = db.prepare(
-    "INSERT INTO sync_state (project, representation_id, site, priority, status, files, updated_at) VALUES (?, ?, ?, 50, ?, ?, ?)",
-  );
-  const now = Math.floor(Date.now() / 1000);
-  const fileState = (fileId: string, status: SyncStatus) => ({
-    fileId,
-    status,
-    size: status === SyncStatus.OK ? 16384 : 0,
-    timestamp: now,
-    message: status === SyncStatus.FAILED ? "sftp: connection reset by peer (bench)" : null,
-    retries: status === SyncStatus.FAILED ? 3 : 0,
-    progress: status === SyncStatus.OK ? 1 : 0,
-  });
-  let productId = "";
-  const insert = db.transaction((from: number, to: number) => {
-    for (let r = from; r < to; r++) {
-      const productName = `render${String(Math.floor(r / VERSIONS_PER_PRODUCT)).padStart(5, "0")}`;
-      const v = (r % VERSIONS_PER_PRODUCT) + 1;
-      if (v === 1) {
-        productId = newId();
-        product.run(productId, PROJECT, folderId, productName);
-      }
-      const versionId = newId();
-      version.run(versionId, PROJECT, productId, v, taskId, new Date().toISOString());
-      const representationId = newId();
-      representation.run(representationId, PROJECT, versionId, JSON.stringify({ ext: "exr", version: v }));
-      const dir = `{root[work]}/${PROJECT}/assets/characters/hero/publish/render/${productName}/v${String(v).padStart(3, "0")}`;
-      const ids: string[] = [];
-      for (let f = 0; f < FILES; f++) {
-        const id = newId();
-        const name = `BN_hero_${productName}_v${String(v).padStart(3, "0")}.${String(f + 1).padStart(4, "0")}.exr`;
-        const hex = randomBytes(32).toString("hex");
-        fileRow.run(id, representationId, f, name, `${dir}/${name}`, `${name}|${now}|16384`, hex);
-        ids.push(id);
-      }
-      const local = r % 200 === 0 ? SyncStatus.FAILED : r % 50 === 0 ? SyncStatus.QUEUED : SyncStatus.OK;
-      const json = (status: SyncStatus) => JSON.stringify(ids.map((id) => fileState(id, status)));
-      state.run(PROJECT, representationId, "studio", SyncStatus.OK, json(SyncStatus.OK), now);
-      state.run(PROJECT, representationId, SITE_ID, local, json(local), now);
-    }
-  });
-  for (let from = 0; from < count; from += 10_000) insert(from, Math.min(count, from + 10_000));
-  db.pragma("wal_checkpoint(TRUNCATE)");
-  db.close();
-}
 
 async function timed(n: number, work: () => Promise<void>): Promise<number[]> {
   await work(); // warm: the first read pulls the pages into the cache
@@ -114,22 +59,65 @@ async function timed(n: number, work: () => Promise<void>): Promise<number[]> {
   return times;
 }
 
+/** Where the seeded rows go: the bench project's folder and task in `store`. */
+async function placeIn(store: Store): Promise<CatalogPlace> {
+  const folder = await store.getFolderByPath(PROJECT, "/assets/characters/hero");
+  const task = folder && (await store.getTask(PROJECT, folder.id, "lighting"));
+  if (!folder || !task) throw new Error("bench project has no folder/task");
+  return { project: PROJECT, site: SITE_ID, folderId: folder.id, taskId: task.id };
+}
+
+/**
+ * The bench home with `size` representations in its store: the home's SQLite
+ * file, or (--store postgres) a throwaway cluster that SITESYNC_STORE_URL
+ * chooses, the bench project imported there as openStudio imports it.
+ */
+async function seededHome(
+  dir: string,
+  size: number,
+): Promise<{ home: string; context: Context; server?: PostgresServer }> {
+  const home = path.join(dir, "home");
+  const seed = await openStudio(home, path.join(dir, "studio"), path.join(dir, "local"));
+  const start = performance.now();
+  const done = () => {
+    console.error(`${size} representations inserted (${storeKind}) in ${secondsSince(start).toFixed(1)} s`);
+    flushDisk();
+  };
+  if (storeKind === "sqlite") {
+    const at = await placeIn(seed.store);
+    await seed.store.close();
+    seedSqlite(path.join(home, STORE_FILE), size, at);
+    done();
+    return { home, context: await openContext({ home, env: { AYON_SITE_ID: SITE_ID } }) };
+  }
+  await seed.store.close();
+  const server = await startBenchPostgres();
+  try {
+    const context = await openContext({
+      home,
+      env: { AYON_SITE_ID: SITE_ID, SITESYNC_STORE_URL: server.url },
+    });
+    await context.store.importProject({
+      name: PROJECT,
+      code: "BN",
+      anatomy: loadDefaultAnatomy(),
+      folders: [{ path: "/assets/characters/hero", tasks: [{ name: "lighting", type: "Lighting" }] }],
+    });
+    await seedPostgres(server.url, size, await placeIn(context.store));
+    done();
+    return { home, context, server };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
 async function main(): Promise<void> {
   console.log(machineInfo());
   const rows: Array<Array<string | number>> = [];
   for (const size of args.sizes) {
     await withTempDir("bench-dashboard", args.keep, async (dir) => {
-      const home = path.join(dir, "home");
-      const seed = await openStudio(home, path.join(dir, "studio"), path.join(dir, "local"));
-      const folder = await seed.store.getFolderByPath(PROJECT, "/assets/characters/hero");
-      const task = folder && (await seed.store.getTask(PROJECT, folder.id, "lighting"));
-      await seed.store.close();
-      if (!folder || !task) throw new Error("bench project has no folder/task");
-      const start = performance.now();
-      bulkInsert(path.join(home, STORE_FILE), size, folder.id, task.id);
-      console.error(`${size} representations inserted in ${secondsSince(start).toFixed(1)} s`);
-      flushDisk();
-      const context = await openContext({ home, env: { AYON_SITE_ID: SITE_ID } });
+      const { home, context, server } = await seededHome(dir, size);
       const token = serviceToken(home);
       const dashboard = await startDashboard({ context, token, port: 0, wake: async () => undefined });
       const cookie = `sitesync_dashboard_${dashboard.port}=${token}`;
@@ -169,11 +157,12 @@ async function main(): Promise<void> {
       } finally {
         await dashboard.close();
         await context.store.close();
+        await server?.stop();
       }
     });
   }
   console.log(
-    `\nthe status page's first page of 50 rows, ${calls} requests / ${loads} browser loads after one warm-up`,
+    `\nthe status page's first page of 50 rows (${storeKind} store), ${calls} requests / ${loads} browser loads after one warm-up`,
   );
   console.log(table(["representations", "what", "p50 ms", "p95 ms"], rows));
   console.log("goals: GET / p50 <= 100 ms (server side); DOMContentLoaded p50 <= 1000 ms");
