@@ -99,15 +99,17 @@ const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The ids of every match in the query's order: its key in its direction, then the id ascending. */
 function expectedOrder(all: Truth[], q: StateQuery): string[] {
-  const key: Record<"folder" | "product", (t: Truth) => string> = {
-    folder: (t) => t.folder,
-    product: (t) => t.product,
+  const keys: Partial<Record<StateSortKey, (a: Truth, b: Truth) => number>> = {
+    folder: (a, b) => byText(a.folder, b.folder),
+    product: (a, b) => byText(a.product, b.product),
+    localStatus: (a, b) => statusOn(a, q.localSite) - statusOn(b, q.localSite),
   };
-  const of = key[(q.sortBy ?? "folder") as "folder" | "product"];
+  const compare = keys[q.sortBy ?? "folder"];
+  if (!compare) throw new Error(`no brute-force order for ${q.sortBy}`);
   const sign = q.sortDesc ? -1 : 1;
   return all
     .filter((t) => matches(t, q))
-    .sort((a, b) => sign * byText(of(a), of(b)) || byText(a.id, b.id))
+    .sort((a, b) => sign * compare(a, b) || byText(a.id, b.id))
     .map((t) => t.id);
 }
 
@@ -134,6 +136,7 @@ const SORTS: Array<{ sortBy: StateSortKey; sortDesc: boolean }> = [
   { sortBy: "folder", sortDesc: false },
   { sortBy: "folder", sortDesc: true },
   { sortBy: "product", sortDesc: false },
+  { sortBy: "localStatus", sortDesc: true },
 ];
 
 /** Every site pair, filter, sort and page of 4 against the brute force, read through `reader`. */

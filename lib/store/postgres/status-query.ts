@@ -64,24 +64,29 @@ function stateFilter(project: string, query: StateQuery) {
 export async function queryState(db: Db, project: string, query: StateQuery): Promise<StatePage> {
   const { order, direction, limit, offset } = statusPage(query, SORT_COLUMNS);
   const kept = servedByKeptTables(query);
+  const matching = stateFilter(project, query);
+  // The page's ids first, sorted without the states' file lists; then the rows of those ids only.
   const ids =
     kept && (query.sortBy ?? "folder") === "folder"
       ? await folderSortedIds(db, project, query, { direction, limit, offset })
-      : undefined;
-  // With the page's ids known, the statement below reads those rows only (still in the page's order).
-  const { where, params } = stateFilter(project, ids ? { ...query, representationIds: ids } : query);
+      : (
+          await db.query<{ id: string }>(
+            `SELECT r.id ${matching.where} ORDER BY ${order} ${direction}, r.id LIMIT $11 OFFSET $12`,
+            [...matching.params, limit, offset],
+          )
+        ).map((r) => r.id);
+  const { where, params } = stateFilter(project, { ...query, representationIds: ids });
   const rows = await db.query<QueryRow>(
     `SELECT r.id, r.version_id, r.name, v.version, p.name AS product, f.path AS folder,
             l.status AS l_status, l.priority AS l_priority, l.files AS l_files,
             rm.status AS r_status, rm.priority AS r_priority, rm.files AS r_files
      ${where}
-     ORDER BY ${order} ${direction}, r.id
-     LIMIT $11 OFFSET $12`,
-    [...params, limit, ids ? 0 : offset],
+     ORDER BY ${order} ${direction}, r.id`,
+    params,
   );
   const total = kept
     ? (await keptCounts(db, project, query)).reduce((sum, c) => sum + c.count, 0)
-    : ((await db.query<{ n: number }>(`SELECT COUNT(*) AS n ${where}`, params))[0]?.n ?? 0);
+    : ((await db.query<{ n: number }>(`SELECT COUNT(*) AS n ${matching.where}`, matching.params))[0]?.n ?? 0);
   const files = await filesOf(
     db.query,
     rows.map((r) => r.id),
