@@ -31,9 +31,13 @@ interface ListItem {
   IsDir: boolean;
 }
 
-/** Files one batch copies at once; two batches at once (BATCHES) make the engine's 16. */
-const TRANSFERS = 8;
-const BATCHES = 2;
+/**
+ * Files one batch copies at once, and batches at once: 16 in all, the
+ * engine's concurrency (an sftp remote opens a connection per transfer). Four
+ * batches keep rclone busy while others list, link and move.
+ */
+const TRANSFERS = 4;
+const BATCHES = 4;
 
 /** The folder every path is under, and each path relative to it. */
 function commonFolder(files: readonly BatchFile[]): string {
@@ -77,25 +81,28 @@ export class RcloneBatches {
     let copyError: unknown;
     const hashes = new Array<Promise<string | undefined>>(files.length);
     try {
+      // The links mirror the stage's path in the site's root file system, which the copy goes to:
+      // every call of a site names that one file system, and so shares its connections (paths.ts).
+      const into = this.paths.rc(stage);
       const made = new Set<string>();
       for (const [i, file] of files.entries()) {
-        const link = path.join(links, ...(relative[i] as string).split("/"));
+        const link = path.join(links, ...`${into.remote}/${relative[i] as string}`.split("/"));
         const dir = path.dirname(link);
         if (!made.has(dir)) await mkdir(dir, { recursive: true });
         made.add(dir);
         await symlink(path.resolve(file.localPath), link);
       }
       const hashing = options.hash === "sha256" && this.hashesSha256();
-      const hashLimit = pLimit(4);
+      // All asked at once: the hash worker takes them in turn, and no round trip waits on another.
       for (const [i, file] of files.entries()) {
-        const job = hashing ? hashLimit(() => sha256File(file.localPath)) : Promise.resolve(undefined);
+        const job = hashing ? sha256File(file.localPath) : Promise.resolve(undefined);
         job.catch(() => undefined);
         hashes[i] = job;
       }
       await this.rc("sync/copy", {
         srcFs: `:local,copy_links=true:${links}`,
-        dstFs: this.paths.spec(stage),
-        _config: { Transfers: TRANSFERS, NoTraverse: true },
+        dstFs: into.fs,
+        _config: { Transfers: TRANSFERS },
       }).catch((error: unknown) => {
         // Some files may have been copied; the listing below tells which.
         copyError = error;
@@ -155,7 +162,7 @@ export class RcloneBatches {
       dstFs: this.paths.spec(top),
       deleteEmptySrcDirs: true,
       // Each staged file replaces what is at its final path, even one of the same size and time.
-      _config: { Transfers: TRANSFERS, NoTraverse: true, IgnoreTimes: true },
+      _config: { Transfers: TRANSFERS, IgnoreTimes: true },
     }).catch((error: unknown) => {
       moveError = error;
     });

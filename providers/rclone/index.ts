@@ -28,20 +28,14 @@ import {
   type TransferOptions,
   type TransferResult,
 } from "../provider.js";
+import { checkActive } from "./active.js";
 import { RcloneBatches } from "./batch.js";
 import { asProviderError, FAIL_FAST_FLAGS, RcloneFailure } from "./errors.js";
 import { execRclone } from "./exec.js";
 import { localRc, type RcPath, SitePaths } from "./paths.js";
 import { bytesFromStatsLine, STATS_FLAGS } from "./progress.js";
 import { RcDaemon } from "./rcd.js";
-import {
-  executableOf,
-  INLINE_REMOTE,
-  prepareSetup,
-  type RcloneConfig,
-  type RcloneSetup,
-  settingsProblem,
-} from "./settings.js";
+import { INLINE_REMOTE, prepareSetup, type RcloneConfig, type RcloneSetup } from "./settings.js";
 
 const MiB = 1024 * 1024;
 const WINDOWS = process.platform === "win32";
@@ -52,8 +46,6 @@ const WINDOWS = process.platform === "win32";
  * process start.
  */
 const OWN_PROCESS_FROM = 16 * MiB;
-/** isActive's limit for each rclone command it runs; the child is killed after it. */
-const ACTIVE_TIMEOUT_MS = 15_000;
 
 interface ListItem {
   Name: string;
@@ -162,41 +154,14 @@ class RcloneProvider implements SiteProvider {
     }
   }
 
-  async isActive(): Promise<ActiveCheck> {
-    const problem = settingsProblem(this.config);
-    if (problem) return { active: false, reason: problem };
-    if (this.root.trim() === "")
-      return {
-        active: false,
-        reason: "rclone.root is empty: set the folder on the remote the site's files live under",
-      };
-    const executable = executableOf(this.config);
-    try {
-      const version = await execRclone(executable, ["version"], { timeoutMs: ACTIVE_TIMEOUT_MS });
-      if (!/^rclone v\d+\.\d+/m.test(version))
-        return { active: false, reason: `"${executable} version" did not answer as rclone does` };
-      const setup = await this.setup();
-      // Only whether the remote answers: a root not made yet is made by the first upload.
-      await execRclone(
-        executable,
-        ["lsjson", "--stat", this.paths.spec(this.root), ...FAIL_FAST_FLAGS, ...setup.args],
-        {
-          env: setup.env,
-          secrets: setup.secrets,
-          timeoutMs: ACTIVE_TIMEOUT_MS,
-        },
-      ).catch((error: unknown) => {
-        if (!(error instanceof RcloneFailure && error.failure === "missing")) throw error;
-      });
-      if (!this.probed) await this.rc("rc/noop", {});
-      return { active: true };
-    } catch (error) {
-      const reason = error instanceof RcloneFailure ? error.reason : String(error);
-      return {
-        active: false,
-        reason: `rclone site "${this.siteName}" (${this.paths.spec(this.root)}): ${reason}`,
-      };
-    }
+  isActive(): Promise<ActiveCheck> {
+    return checkActive({
+      siteName: this.siteName,
+      config: this.config,
+      root: this.root,
+      paths: this.paths,
+      rc: (method, params) => this.rc(method, params),
+    });
   }
 
   async stat(sitePath: string): Promise<FileStat | null> {
