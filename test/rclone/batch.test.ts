@@ -8,46 +8,20 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  utimesSync,
-  writeFileSync,
-} from "node:fs";
-import os from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { tempNameFor } from "../../lib/fs/temp-names.js";
 import type { BatchFile, SiteProvider, StagedFile } from "../../providers/provider.js";
-import { rcloneFactory } from "../../providers/rclone/index.js";
-import { type SshdServer, startSshd } from "../helpers/sshd.js";
 import { tempDir } from "../helpers/tmp.js";
+import { rcloneBed } from "./bed.js";
 import { localSite, sftpSite } from "./remotes.js";
 
-let server: SshdServer;
-let dir = "";
-let knownHosts = "";
-const open: SiteProvider[] = [];
-
-beforeAll(async () => {
-  server = await startSshd();
-  dir = mkdtempSync(path.join(os.tmpdir(), "sitesync-rclone-batch-"));
-  knownHosts = path.join(dir, "known_hosts");
-  writeFileSync(knownHosts, `${server.knownHostsLine}\n`);
-}, 60_000);
-afterAll(async () => {
-  for (const provider of open.splice(0)) await provider.close?.();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const bed = rcloneBed();
 
 /** Gives what the test made on the server to the sftp user, who writes there; a no-op for the local backend. */
 function handOver(backend: "local" | "sftp", folder: string): void {
-  if (backend === "sftp") execFileSync("chown", ["-R", server.user, folder]);
+  if (backend === "sftp") execFileSync("chown", ["-R", bed.server.user, folder]);
 }
 
 const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
@@ -58,14 +32,12 @@ const everything = (root: string) =>
 
 describe.each(["local", "sftp"] as const)("batch uploads to rclone's %s backend", (backend) => {
   function site(): { provider: SiteProvider; root: string } {
-    const root = backend === "local" ? tempDir("sitesync-rclone-root-") : server.root;
+    const root = backend === "local" ? tempDir("sitesync-rclone-root-") : bed.server.root;
     const config =
       backend === "local"
-        ? localSite("config_file", root, dir)
-        : sftpSite("config_file", server, knownHosts, dir);
-    const provider = rcloneFactory.create({ siteName: "vendor", config, roots: { work: root } });
-    open.push(provider);
-    return { provider, root };
+        ? localSite("config_file", root, bed.dir)
+        : sftpSite("config_file", bed.server, bed.knownHosts, bed.dir);
+    return { provider: bed.provider(config, root), root };
   }
 
   /** `count` files of random bytes in a representation folder and its resources, here and where they go. */

@@ -7,43 +7,19 @@
  * log and message, and isActive's reasons.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ProviderError } from "../../lib/errors.js";
-import type { SiteProvider } from "../../providers/provider.js";
-import { rcloneFactory } from "../../providers/rclone/index.js";
 import type { RcloneConfig } from "../../providers/rclone/settings.js";
-import { type SshdServer, startSshd } from "../helpers/sshd.js";
 import { tempDir } from "../helpers/tmp.js";
+import { rcloneBed } from "./bed.js";
 import { type ConfigWay, localSite, sftpParams, sftpSite } from "./remotes.js";
 
 const MiB = 1024 * 1024;
-let server: SshdServer;
-let knownHosts = "";
-let dir = "";
-const open: SiteProvider[] = [];
-
-beforeAll(async () => {
-  server = await startSshd();
-  dir = mkdtempSync(path.join(os.tmpdir(), "sitesync-rclone-"));
-  knownHosts = path.join(dir, "known_hosts");
-  writeFileSync(knownHosts, `${server.knownHostsLine}\n`);
-}, 60_000);
-
-afterAll(async () => {
-  for (const provider of open.splice(0)) await provider.close?.();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function provider(config: RcloneConfig, root = config.root ?? ""): SiteProvider {
-  const made = rcloneFactory.create({ siteName: "vendor", config, roots: { work: root } });
-  open.push(made);
-  return made;
-}
+const bed = rcloneBed();
+const provider = (config: RcloneConfig, root?: string) => bed.provider(config, root);
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -63,8 +39,11 @@ const SITES: { backend: "local" | "sftp"; way: ConfigWay }[] = [
 
 describe.each(SITES)("rclone's $backend backend, configured by $way", ({ backend, way }) => {
   it("is active, reports the hashes the remote has, and moves small and large files both ways with progress", async () => {
-    const root = backend === "local" ? tempDir("sitesync-rclone-root-") : server.root;
-    const config = backend === "local" ? localSite(way, root, dir) : sftpSite(way, server, knownHosts, dir);
+    const root = backend === "local" ? tempDir("sitesync-rclone-root-") : bed.server.root;
+    const config =
+      backend === "local"
+        ? localSite(way, root, bed.dir)
+        : sftpSite(way, bed.server, bed.knownHosts, bed.dir);
     const site = provider(config, root);
     expect(await site.isActive()).toEqual({ active: true });
     // The local backend hashes sha256 (the engine checks it); rclone's sftp backend offers md5/sha1 at most.
@@ -123,24 +102,24 @@ function commandLines(): { pid: string; cmdline: string }[] {
 describe("inline configuration (config_web)", () => {
   it("never appears on a command line while a transfer runs; rclone gets it in its environment, the password obscured", async () => {
     // The host by name: its address, 127.0.0.1, is also where rclone's remote control listens.
-    const namedHosts = path.join(dir, "known_hosts_by_name");
-    writeFileSync(namedHosts, `${server.knownHostsLine.replace("[127.0.0.1]", "[localhost]")}\n`);
-    const params = sftpParams(server, namedHosts).map((p) =>
+    const namedHosts = path.join(bed.dir, "known_hosts_by_name");
+    writeFileSync(namedHosts, `${bed.server.knownHostsLine.replace("[127.0.0.1]", "[localhost]")}\n`);
+    const params = sftpParams(bed.server, namedHosts).map((p) =>
       p.key === "host" ? { ...p, value: "localhost" } : p,
     );
     // A bandwidth limit keeps the copy running for a few seconds, so its process is there to read.
     const config: RcloneConfig = {
-      ...sftpSite("config_web", server, namedHosts, dir),
+      ...sftpSite("config_web", bed.server, namedHosts, bed.dir),
       config_web: { type: "sftp", config_params: params },
       additional_args: ["--bwlimit", "8M"],
     };
-    const site = provider(config, server.root);
+    const site = provider(config, bed.server.root);
     const source = path.join(tempDir("sitesync-rclone-secret-"), "big.bin");
     writeFileSync(source, randomBytes(24 * MiB));
-    await site.mkdirs(path.posix.join(server.root, "secret"));
+    await site.mkdirs(path.posix.join(bed.server.root, "secret"));
     let seen: { pid: string; cmdline: string }[] = [];
     let environ = "";
-    await site.upload(source, path.posix.join(server.root, "secret", "big.bin"), {
+    await site.upload(source, path.posix.join(bed.server.root, "secret", "big.bin"), {
       onProgress: (done, total) => {
         if (seen.length > 0 || done === 0 || done === total) return;
         seen = commandLines();
@@ -155,7 +134,7 @@ describe("inline configuration (config_web)", () => {
     // Values unique to this test, in every process; the host and port (shared with other
     // workers' servers on this machine) in rclone's own processes.
     const unique = params.filter(({ key }) => key !== "host" && key !== "port").map(({ value }) => value);
-    // sshd titles a session's processes with the user logged in ("sshd: <user> [priv]"): the server's words, not ours.
+    // sshd titles a session's processes with the user logged in ("sshd: <user> [priv]"): the bed.server's words, not ours.
     for (const { cmdline } of seen.filter((p) => !p.cmdline.startsWith("sshd: ")))
       for (const value of unique)
         expect(cmdline.includes(value), `a value of config_params in ${cmdline}`).toBe(false);
@@ -168,32 +147,35 @@ describe("inline configuration (config_web)", () => {
         .map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]),
     );
     expect(variables.get("RCLONE_CONFIG_SITESYNC_TYPE")).toBe("sftp");
-    expect(variables.get("RCLONE_CONFIG_SITESYNC_USER")).toBe(server.user);
-    expect(variables.get("RCLONE_CONFIG_SITESYNC_PASS")).not.toBe(server.password);
+    expect(variables.get("RCLONE_CONFIG_SITESYNC_USER")).toBe(bed.server.user);
+    expect(variables.get("RCLONE_CONFIG_SITESYNC_PASS")).not.toBe(bed.server.password);
     // Obscured, and still the password: the transfer it served logged in with it.
     expect(variables.get("RCLONE_CONFIG_SITESYNC_PASS")).toMatch(/^[\w-]{20,}$/);
-    expect((await site.stat(path.posix.join(server.root, "secret", "big.bin")))?.size).toBe(24 * MiB);
+    expect((await site.stat(path.posix.join(bed.server.root, "secret", "big.bin")))?.size).toBe(24 * MiB);
   }, 60_000);
 
   it("keeps a wrong password out of isActive's reason and of a failed upload's error, which is permanent", async () => {
     const wrong = `wrong-${randomBytes(6).toString("hex")}`;
-    const params = sftpParams(server, knownHosts).map((p) => (p.key === "pass" ? { ...p, value: wrong } : p));
+    const params = sftpParams(bed.server, bed.knownHosts).map((p) =>
+      p.key === "pass" ? { ...p, value: wrong } : p,
+    );
     const config: RcloneConfig = {
-      ...sftpSite("config_web", server, knownHosts, dir),
+      ...sftpSite("config_web", bed.server, bed.knownHosts, bed.dir),
       config_web: { type: "sftp", config_params: params },
     };
-    const site = provider(config, server.root);
+    const site = provider(config, bed.server.root);
     const check = await site.isActive();
     expect(check.active).toBe(false);
     const reason = check.active ? "" : check.reason;
     expect(reason).toContain("unable to authenticate");
     const source = path.join(tempDir("sitesync-rclone-wrong-"), "a.txt");
     writeFileSync(source, "a");
-    const error = await rejection(site.upload(source, path.posix.join(server.root, "wrong.txt")));
+    const error = await rejection(site.upload(source, path.posix.join(bed.server.root, "wrong.txt")));
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).retryable).toBe(false);
     for (const text of [reason, error.message, String(error.stack)]) {
-      for (const value of [wrong, server.user, String(server.port)]) expect(text.includes(value)).toBe(false);
+      for (const value of [wrong, bed.server.user, String(bed.server.port)])
+        expect(text.includes(value)).toBe(false);
     }
   }, 60_000);
 });
@@ -201,7 +183,7 @@ describe("inline configuration (config_web)", () => {
 describe("isActive", () => {
   it("names a missing executable", async () => {
     const site = provider({
-      ...localSite("config_web", dir, dir),
+      ...localSite("config_web", bed.dir, bed.dir),
       rclone_executable_path: { windows: "", linux: "/nonexistent/rclone", darwin: "/nonexistent/rclone" },
     });
     const check = await site.isActive();
@@ -211,20 +193,20 @@ describe("isActive", () => {
 
   it("names what is missing from the settings", async () => {
     const noRemote = provider({
-      ...localSite("config_file", dir, dir),
+      ...localSite("config_file", bed.dir, bed.dir),
       config_file: { remote_name: "", rclone_config_path: { windows: "", linux: "", darwin: "" } },
     });
     expect(await noRemote.isActive()).toEqual({
       active: false,
       reason: expect.stringContaining("remote_name is empty"),
     });
-    const noRoot = provider({ ...localSite("config_web", dir, dir), root: "" }, "");
+    const noRoot = provider({ ...localSite("config_web", bed.dir, bed.dir), root: "" }, "");
     expect(await noRoot.isActive()).toEqual({
       active: false,
       reason: expect.stringContaining("rclone.root is empty"),
     });
     const badKey = provider({
-      ...localSite("config_web", dir, dir),
+      ...localSite("config_web", bed.dir, bed.dir),
       config_web: { type: "local", config_params: [{ key: "bad key", value: "x" }] },
     });
     expect(await badKey.isActive()).toEqual({
@@ -234,7 +216,7 @@ describe("isActive", () => {
   });
 
   it("says rclone's reason for a remote missing from the config file and for an unknown backend", async () => {
-    const file = localSite("config_file", dir, dir);
+    const file = localSite("config_file", bed.dir, bed.dir);
     const missing = provider({
       ...file,
       config_file: { ...file.config_file, remote_name: "nosuch" } as never,
@@ -242,25 +224,25 @@ describe("isActive", () => {
     const check = await missing.isActive();
     expect(check.active ? "" : check.reason).toContain("didn't find section in config file");
     const unknown = provider({
-      ...localSite("config_web", dir, dir),
+      ...localSite("config_web", bed.dir, bed.dir),
       config_web: { type: "nosuchbackend", config_params: [{ key: "x", value: "y" }] },
     });
     const unknownCheck = await unknown.isActive();
     expect(unknownCheck.active ? "" : unknownCheck.reason).toContain('rclone has no backend "nosuchbackend"');
   });
 
-  it("answers inactive, with the reason, for an sftp server nobody listens for", async () => {
+  it("answers inactive, with the reason, for an sftp bed.server nobody listens for", async () => {
     const port = await new Promise<number>((resolve) => {
       const probe = net.createServer().listen(0, "127.0.0.1", () => {
         const { port: free } = probe.address() as net.AddressInfo;
         probe.close(() => resolve(free));
       });
     });
-    const params = sftpParams(server, knownHosts).map((p) =>
+    const params = sftpParams(bed.server, bed.knownHosts).map((p) =>
       p.key === "port" ? { ...p, value: String(port) } : p,
     );
     const site = provider({
-      ...sftpSite("config_web", server, knownHosts, dir),
+      ...sftpSite("config_web", bed.server, bed.knownHosts, bed.dir),
       config_web: { type: "sftp", config_params: params },
     });
     const check = await site.isActive();
