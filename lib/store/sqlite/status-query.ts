@@ -7,7 +7,7 @@
  * size (README "Status page"). Otherwise a statement joins what it needs.
  */
 import type { Database } from "better-sqlite3";
-import { statusPage, toStateRow } from "../state-rows.js";
+import { type StateQueryRow, statusPage, toStateRow } from "../state-rows.js";
 import type { SyncStatus } from "../status.js";
 import { countsFromKept, servedByKeptTables } from "../status-counts.js";
 import type {
@@ -33,18 +33,9 @@ const SORT_COLUMNS: Record<StateSortKey, string> = {
   priority: "MAX(COALESCE(l.priority, 0), COALESCE(rm.priority, 0))",
 };
 
-interface QueryRow {
-  id: string;
-  version_id: string;
-  name: string;
-  version: number;
-  product: string;
-  folder: string;
-  l_status: number | null;
-  l_priority: number | null;
+/** A row of the status query with both sites' files (JSON), for the page's rows. */
+interface QueryRow extends StateQueryRow {
   l_files: string | null;
-  r_status: number | null;
-  r_priority: number | null;
   r_files: string | null;
 }
 
