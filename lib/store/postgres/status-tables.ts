@@ -144,12 +144,14 @@ export const STATUS_TABLES = `
         VALUES (OLD.project, '', '', -1, -1, -1);
       DELETE FROM representation_folders WHERE representation_id = OLD.id;
     ELSE
-      UPDATE representation_folders SET folder_path = (${FOLDER_OF_VERSION} = NEW.version_id)
-        WHERE representation_id = NEW.id;
+      -- A new version (a hero upsert), or an id changed by hand: the folder row follows.
+      UPDATE representation_folders
+        SET representation_id = NEW.id, folder_path = (${FOLDER_OF_VERSION} = NEW.version_id)
+        WHERE representation_id = OLD.id;
     END IF;
     RETURN NULL;
   END $$;
-  CREATE TRIGGER representation_counted AFTER INSERT OR DELETE OR UPDATE OF version_id ON representations
+  CREATE TRIGGER representation_counted AFTER INSERT OR DELETE OR UPDATE OF id, version_id ON representations
     FOR EACH ROW EXECUTE FUNCTION sitesync_representation_counted();
 
   CREATE FUNCTION sitesync_catalog_moved() RETURNS trigger LANGUAGE plpgsql AS $$

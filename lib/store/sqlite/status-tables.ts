@@ -16,6 +16,8 @@
  * store never changes a record's key); a representation's folder only
  * through its version (a hero upsert moves it), which the UPDATE triggers
  * follow, with a folder's path and a version's or product's parent as well.
+ * A representation's id changed by hand (an admin's SQL, a test) takes its
+ * folder row along.
  * The migration fills the tables from what is there, so a store upgrades in
  * place.
  */
@@ -77,9 +79,10 @@ export const STATUS_TABLES = `
     UPDATE representation_counts SET n = n - 1 WHERE project = old.project;
     DELETE FROM representation_folders WHERE representation_id = old.id;
   END;
-  CREATE TRIGGER representation_moved AFTER UPDATE OF version_id ON representations BEGIN
-    UPDATE representation_folders SET folder_path = (${FOLDER_OF_VERSION} = new.version_id)
-      WHERE representation_id = new.id;
+  CREATE TRIGGER representation_moved AFTER UPDATE OF id, version_id ON representations BEGIN
+    UPDATE representation_folders
+      SET representation_id = new.id, folder_path = (${FOLDER_OF_VERSION} = new.version_id)
+      WHERE representation_id = old.id;
   END;
   CREATE TRIGGER version_moved AFTER UPDATE OF product_id ON versions BEGIN
     UPDATE representation_folders SET folder_path = (${FOLDER_OF_VERSION} = new.id)
