@@ -8,7 +8,7 @@
  * alone, through `transferOnce` and its retries, so a batch never fails a
  * file that the one-by-one path would have moved.
  */
-import type { SiteProvider } from "../../providers/provider.js";
+import type { SiteProvider, StagedBatch } from "../../providers/provider.js";
 import { verify } from "./transfer.js";
 import type { EngineListener, FileJob } from "./types.js";
 
@@ -49,18 +49,15 @@ export interface BatchContext {
   emit: EngineListener;
 }
 
-/** Uploads `jobs` as one batch: the jobs now in place, and those left to go alone. */
-export async function runBatch(
-  jobs: readonly FileJob[],
-  context: BatchContext,
-): Promise<{ placed: FileJob[]; left: FileJob[] }> {
+/** Uploads `jobs` as one batch; resolves with the jobs now in place (the others go alone). */
+export async function runBatch(jobs: readonly FileJob[], context: BatchContext): Promise<Set<FileJob>> {
   const { remoteProvider: remote, signal } = context;
-  const none = { placed: [], left: [...jobs] };
+  const none = new Set<FileJob>();
   if (!remote.uploadBatch || signal.aborted) return none;
   for (const job of jobs) context.emit({ type: "file-start", job });
   const sha256 =
     remote.capabilities.hashes.includes("sha256") && jobs.some((job) => job.file.sha256 !== undefined);
-  let staged: Awaited<ReturnType<NonNullable<SiteProvider["uploadBatch"]>>>;
+  let staged: StagedBatch;
   try {
     staged = await remote.uploadBatch(
       jobs.map((job) => ({ localPath: job.localPath, sitePath: job.remotePath })),
@@ -84,13 +81,8 @@ export async function runBatch(
     return none;
   }
   const problems = await staged.place(good).catch((error: unknown) => good.map(() => error));
-  const placed = new Set(good.filter((_, k) => problems[k] === null));
-  for (const i of placed) {
-    const job = jobs[i] as FileJob;
+  const placed = new Set(good.filter((_, k) => problems[k] === null).map((i) => jobs[i] as FileJob));
+  for (const job of placed)
     context.emit({ type: "file-progress", job, transferred: job.file.size, total: job.file.size });
-  }
-  return {
-    placed: [...placed].map((i) => jobs[i] as FileJob),
-    left: jobs.filter((_, i) => !placed.has(i)),
-  };
+  return placed;
 }

@@ -73,8 +73,7 @@ export async function runJobs(jobs: FileJob[], options: RunOptions): Promise<Fil
         continue;
       }
       const batch = unit.map((i) => jobs[i] as FileJob);
-      const { placed } = await runBatch(batch, options);
-      const inPlace = new Set(placed);
+      const inPlace = await runBatch(batch, options);
       for (const [k, job] of batch.entries()) {
         const index = unit[k] as number;
         const attempt: Attempt = inPlace.has(job)
