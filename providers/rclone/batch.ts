@@ -8,7 +8,9 @@
  * each staged file's size for the engine to verify; `place` moves the
  * verified ones into place with one `sync/move` (renames on the site) and
  * removes the staging folder. A writer that dies leaves a staging folder; the
- * next batch next to it removes it once it is older than the claim lease.
+ * next batch next to it removes it once it is older than the claim lease. A
+ * batch of another process that runs longer than the lease may lose its
+ * staging folder that way: its files then go one by one, nothing is lost.
  */
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import os from "node:os";
@@ -50,6 +52,8 @@ function commonFolder(files: readonly BatchFile[]): string {
 
 export class RcloneBatches {
   private readonly batches = pLimit(BATCHES);
+  /** This provider's staging folders still in use: never swept, however long a batch takes. */
+  private readonly live = new Set<string>();
 
   constructor(
     private readonly rc: Rc,
@@ -72,6 +76,7 @@ export class RcloneBatches {
     const relative = files.map((f) => f.sitePath.slice(prefix.length));
     await this.sweepStale(parentOf(top), options.staleAfterMs);
     const stage = tempNameFor(top);
+    this.live.add(stage);
     const links = await mkdtemp(path.join(os.tmpdir(), "sitesync-rclone-"));
     const dropLinks = () => rm(links, { recursive: true, force: true });
     const drop = async () => {
@@ -202,12 +207,18 @@ export class RcloneBatches {
       return;
     }
     for (const item of list) {
-      if (item.IsDir && staleTemp(item.Name, Date.parse(item.ModTime) || 0, olderThanMs))
-        await this.purge(`${dir}/${item.Name}`);
+      const folder = `${dir}/${item.Name}`;
+      if (
+        item.IsDir &&
+        !this.live.has(folder) &&
+        staleTemp(item.Name, Date.parse(item.ModTime) || 0, olderThanMs)
+      )
+        await this.purge(folder);
     }
   }
 
   private async purge(folder: string): Promise<void> {
     await this.rc("operations/purge", this.paths.rc(folder)).catch(() => undefined);
+    this.live.delete(folder);
   }
 }
