@@ -28,91 +28,13 @@
 import { posix } from "node:path";
 import { ProviderError } from "../../lib/errors.js";
 import { type DriveClient, type DriveItem, ITEM_FIELDS } from "./client.js";
+import { type DrivePath, type DriveRoot, keyOf, MY_DRIVE, parseDrivePath } from "./drive-path.js";
 import { faultOf } from "./errors.js";
 import { childNamed, childrenOf, FOLDER_MIME } from "./query.js";
-
-export const MY_DRIVE = "My Drive";
-
-/**
- * How long a folder's listing answers for it. Half of AYON's default
- * loop_delay (60 s): an item another machine made is seen by this
- * machine's next pass.
- */
-export const LISTING_TTL_MS = 30_000;
-/** A folder is created on an absence seen this recently; an older one is checked with Drive first. */
-export const CREATE_CHECK_MS = 5_000;
-
-export interface DrivePath {
-  /** The shared drive's name, or null for My Drive. */
-  drive: string | null;
-  /** Names below the drive's root. */
-  segments: string[];
-}
-
-/** `/My Drive/a/b` or `/<shared drive>/a/b`; `.`, `..` and empty names are refused. */
-export function parseDrivePath(path: string, site: string): DrivePath {
-  const bad = (why: string) =>
-    new ProviderError(`${path} is not a drive path on site ${site}: ${why}`, false);
-  if (!path.startsWith("/")) throw bad('it must start with "/My Drive/" or "/<shared drive name>/"');
-  const parts = path.slice(1).replace(/\/+$/, "").split("/");
-  const [first, ...segments] = parts;
-  if (!first) throw bad("it names no drive");
-  if (parts.some((part) => part === "" || part === "." || part === ".."))
-    throw bad('empty, "." and ".." names are not allowed');
-  return { drive: first === MY_DRIVE ? null : first, segments };
-}
-
-/** The path as this module keys it: normalised, so `/My Drive/a/` and `/My Drive/a` are one folder. */
-function keyOf(parsed: DrivePath): string {
-  return posix.join("/", parsed.drive ?? MY_DRIVE, ...parsed.segments);
-}
-
-interface DriveRoot {
-  id: string;
-  /** Set for a shared drive: its listings need `corpora: drive` and its id. */
-  driveId?: string;
-}
+import { listParams, myDrive, sharedDrive } from "./roots.js";
+import { CREATE_CHECK_MS, cacheOf, LISTING_TTL_MS, type Listing, type SiteCache } from "./site-cache.js";
 
 export type Found = { item: DriveItem } | { missing: true };
-
-/** A folder's children by name, as Drive listed them and this provider changed them since. */
-interface Listing {
-  /** When Drive was asked for the whole folder (or when this provider made it, empty). */
-  at: number;
-  byName: Map<string, DriveItem[]>;
-  /** Names whose entry may be wrong (an upload whose outcome is unknown): looked up alone when asked. */
-  unsure: Set<string>;
-}
-
-/** What every tree of one site (site, account, API) in this process shares. */
-class SiteCache {
-  readonly roots = new Map<string, Promise<DriveRoot>>();
-  /** Folder path key -> id. */
-  readonly folders = new Map<string, string>();
-  readonly inFlight = new Map<string, Promise<string | null>>();
-  /** Folder id -> its listing. */
-  readonly listings = new Map<string, Listing>();
-  /** Folder id -> its listing on the way, and names changed meanwhile (unsure once it arrives). */
-  readonly loading = new Map<string, { listing: Promise<Listing>; touched: Set<string> }>();
-
-  clear(): void {
-    this.roots.clear();
-    this.folders.clear();
-    this.listings.clear();
-  }
-}
-
-const caches = new Map<string, SiteCache>();
-
-function cacheOf(client: DriveClient): SiteCache {
-  const key = `${client.site}\n${client.account.email}\n${client.base}`;
-  let cache = caches.get(key);
-  if (!cache) {
-    cache = new SiteCache();
-    caches.set(key, cache);
-  }
-  return cache;
-}
 
 export class DriveTree {
   private readonly cache: SiteCache;
@@ -183,64 +105,12 @@ export class DriveTree {
     const name = drive ?? MY_DRIVE;
     let found = this.cache.roots.get(name);
     if (!found) {
-      found = drive === null ? this.myDrive(signal) : this.sharedDrive(drive, signal);
+      found = drive === null ? myDrive(this.client, signal) : sharedDrive(this.client, drive, signal);
       // A failure is not remembered: the next request asks again.
       found.catch(() => this.cache.roots.delete(name));
       this.cache.roots.set(name, found);
     }
     return found;
-  }
-
-  private async myDrive(signal?: AbortSignal): Promise<DriveRoot> {
-    const root = await this.client.call(
-      `opening ${MY_DRIVE}`,
-      (drive, options) => drive.files.get({ fileId: "root", fields: "id", supportsAllDrives: true }, options),
-      signal,
-    );
-    return { id: root.id ?? "root" };
-  }
-
-  private async sharedDrive(name: string, signal?: AbortSignal): Promise<DriveRoot> {
-    const seen: string[] = [];
-    const matches: string[] = [];
-    let pageToken: string | undefined;
-    do {
-      const page = await this.client.call(
-        `looking for the shared drive "${name}"`,
-        (drive, options) =>
-          drive.drives.list(
-            { pageSize: 100, fields: "nextPageToken,drives(id,name)", ...(pageToken ? { pageToken } : {}) },
-            options,
-          ),
-        signal,
-      );
-      for (const found of page.drives ?? []) {
-        if (found.name) seen.push(found.name);
-        if (found.name === name && found.id) matches.push(found.id);
-      }
-      pageToken = page.nextPageToken ?? undefined;
-    } while (pageToken);
-    const [id, ...others] = matches;
-    if (id && others.length === 0) return { id, driveId: id };
-    if (id)
-      throw new ProviderError(
-        `site ${this.site}: ${matches.length} shared drives are named "${name}"; rename all but one`,
-        false,
-      );
-    const visible = seen.length ? seen.map((s) => `"${s}"`).join(", ") : "none";
-    throw new ProviderError(
-      `site ${this.site}: no shared drive named "${name}" (paths start with "/${MY_DRIVE}/" or a shared drive's ` +
-        `exact name); the service account ${this.client.account.email} sees these shared drives: ${visible}`,
-      false,
-    );
-  }
-
-  private listParams(root: DriveRoot) {
-    return {
-      supportsAllDrives: true,
-      includeItemsFromAllDrives: true,
-      ...(root.driveId ? { corpora: "drive", driveId: root.driveId } : {}),
-    };
   }
 
   /** The children of folder `folderId` (`path`, for messages): listed when not known or too old. */
@@ -276,7 +146,7 @@ export class DriveTree {
             fields: `nextPageToken,files(${ITEM_FIELDS})`,
             pageSize: 1000,
             ...(pageToken ? { pageToken } : {}),
-            ...this.listParams(root),
+            ...listParams(root),
           },
           options,
         ),
@@ -335,7 +205,7 @@ export class DriveTree {
             q: childNamed(parentId, name),
             fields: `files(${ITEM_FIELDS})`,
             pageSize: 10,
-            ...this.listParams(root),
+            ...listParams(root),
           },
           options,
         ),

@@ -14,6 +14,7 @@ import { ProviderError } from "../../lib/errors.js";
 import { KNOWN_PROVIDER_BLOCKS } from "../../lib/settings/schema.js";
 import { findCredentials, jwtClient, readServiceAccount } from "../../providers/gdrive/auth.js";
 import { API_URL_VARIABLE, apiBaseUrl } from "../../providers/gdrive/client.js";
+import { parseDrivePath } from "../../providers/gdrive/drive-path.js";
 import {
   DriveResponseError,
   driveError,
@@ -24,9 +25,9 @@ import {
 } from "../../providers/gdrive/errors.js";
 import { gdriveFactory } from "../../providers/gdrive/index.js";
 import { backoffDelay, Pacer, paced } from "../../providers/gdrive/pacer.js";
-import { CREATE_CHECK_MS, LISTING_TTL_MS, parseDrivePath } from "../../providers/gdrive/paths.js";
 import { childNamed, quote } from "../../providers/gdrive/query.js";
 import { acknowledged } from "../../providers/gdrive/session.js";
+import { CREATE_CHECK_MS, LISTING_TTL_MS } from "../../providers/gdrive/site-cache.js";
 import type { SiteProvider } from "../../providers/provider.js";
 import { getProviderFactory } from "../../providers/registry.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -474,7 +475,7 @@ describe("gdrive against the Drive emulator", () => {
     const [twin] = [...emulator.state.values()].filter((item) => item.name === "twin.ma");
     if (!twin) throw new Error("no twin");
     emulator.state.set(`${twin.id}x`, { ...twin, id: `${twin.id}x` });
-    // Made behind the provider's back: its listing does not know yet (paths.ts, LISTING_TTL_MS).
+    // Made behind the provider's back: its listing does not know yet (site-cache.ts, LISTING_TTL_MS).
     expect(await provider.stat(`${root}/twin.ma`)).toMatchObject({ size: 5 });
     const error = await later(LISTING_TTL_MS + 1, () => provider.stat(`${root}/twin.ma`)).catch(
       (e: unknown) => e,
